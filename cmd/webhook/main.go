@@ -1,0 +1,185 @@
+// Command webhook is fgd-sync's HTTP server: the GitHub webhook receiver,
+// health, readiness and metrics. With no HEDGEHOG_FGD_REDIS_URL it runs on an
+// embedded in-memory Redis with a worker inside, for development.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/githedgehog/fgd-sync/config"
+	"github.com/githedgehog/fgd-sync/fabrics"
+	"github.com/githedgehog/fgd-sync/handlers"
+	"github.com/githedgehog/fgd-sync/service"
+	"github.com/githedgehog/fgd-sync/worker"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(config.RoleWebhook, args, getenv)
+	if errors.Is(err, config.ErrHelp) {
+		config.PrintUsage(stderr, "webhook")
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "fgd-webhook: configuration error:", err)
+		return 2
+	}
+	log := service.NewLogger(stdout, cfg.LogLevel)
+
+	var fabricList []fabrics.Fabric
+	if cfg.FabricsFile != "" {
+		if fabricList, err = fabrics.LoadFile(cfg.FabricsFile); err != nil {
+			fmt.Fprintf(stderr, "fgd-webhook: configuration error: %s: %v\n", config.VarFabricsFile, err)
+			return 2
+		}
+	}
+
+	rdb, err := service.OpenRedis(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "fgd-webhook: configuration error:", err)
+		return 2
+	}
+	defer rdb.Close()
+
+	if cfg.Embedded() {
+		if err := fillDevCredentials(&cfg, stderr); err != nil {
+			fmt.Fprintln(stderr, "fgd-webhook:", err)
+			return 1
+		}
+		log.Warn("RUNNING ON THE EMBEDDED IN-MEMORY REDIS: queued jobs, fabrics and sync records do not survive a restart. " +
+			"Set " + config.VarRedisURL + " in production.")
+	}
+	if len(fabricList) == 0 {
+		log.Warn("no fabrics are registered; every push will be ignored", "hint", "set "+config.VarFabricsFile)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	queue := asynq.NewClientFromRedisClient(rdb.Client)
+
+	secrets := make([][]byte, len(cfg.WebhookSecrets))
+	for i, s := range cfg.WebhookSecrets {
+		secrets[i] = []byte(s.Reveal())
+	}
+	rc := handlers.RouterConfig{
+		Webhook: &handlers.WebhookHandler{
+			Secrets: secrets,
+			Fabrics: fabrics.NewStaticIndex(fabricList),
+			Queue:   queue,
+			Metrics: handlers.NewMetrics(reg),
+			Logger:  log,
+		},
+		Redis:  handlers.RedisPinger(func(ctx context.Context) error { return rdb.Client.Ping(ctx).Err() }),
+		Logger: log,
+	}
+	if cfg.MetricsEnabled {
+		rc.Gatherer = reg
+	}
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		fmt.Fprintf(stderr, "fgd-webhook: %s: cannot listen on %s: %v\n", config.VarListenAddr, cfg.ListenAddr, err)
+		return 2
+	}
+	srv := &http.Server{
+		Handler:           handlers.NewRouter(rc),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	workerDone := make(chan error, 1)
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	defer stopWorker()
+	if cfg.Embedded() {
+		go func() {
+			workerDone <- worker.Run(workerCtx, worker.Options{
+				Redis: rdb.Client, Concurrency: cfg.WorkerPoolSize, Logger: log.With("process", "embedded-worker"),
+			})
+		}()
+	} else {
+		workerDone <- nil
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	base := "http://" + displayAddr(ln.Addr())
+	log.Info("webhook server listening", "addr", ln.Addr().String(),
+		"webhook_url", base+"/webhooks/github", "health_url", base+"/healthz", "metrics_enabled", cfg.MetricsEnabled)
+	if cfg.Embedded() {
+		fmt.Fprintf(stderr, "\nfgd-sync is running (development mode)\n  webhook: %s/webhooks/github\n  health:  %s/healthz\n  ready:   %s/readyz\n  metrics: %s/metrics\n\n",
+			base, base, base, base)
+	}
+
+	select {
+	case err := <-serveErr:
+		log.Error("webhook server stopped", "error", err)
+		return 1
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("http shutdown incomplete", "error", err)
+	}
+	stopWorker()
+	if err := <-workerDone; err != nil {
+		log.Error("embedded worker failed", "error", err)
+	}
+	return 0
+}
+
+// fillDevCredentials generates the webhook secret and admin token that
+// development mode needs and were not given, and shows them on the terminal
+// (not in the structured log).
+func fillDevCredentials(cfg *config.Config, terminal io.Writer) error {
+	if len(cfg.WebhookSecrets) == 0 {
+		s, err := service.RandomToken()
+		if err != nil {
+			return err
+		}
+		cfg.WebhookSecrets = []config.Secret{config.Secret(s)}
+		fmt.Fprintf(terminal, "generated webhook secret (development only): %s\n", s)
+	}
+	if cfg.AdminToken == "" {
+		s, err := service.RandomToken()
+		if err != nil {
+			return err
+		}
+		cfg.AdminToken = config.Secret(s)
+		fmt.Fprintf(terminal, "generated admin token (development only):    %s\n", s)
+	}
+	return nil
+}
+
+// displayAddr turns ":8080" into "localhost:8080" for printed URLs.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil || host == "::" || host == "0.0.0.0" || host == "" {
+		return "localhost:" + port
+	}
+	return net.JoinHostPort(host, port)
+}

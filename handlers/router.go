@@ -1,0 +1,67 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
+)
+
+// Pinger checks that Redis answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// RouterConfig is what NewRouter wires together.
+type RouterConfig struct {
+	Webhook  http.Handler
+	Redis    Pinger
+	Gatherer prometheus.Gatherer // nil disables /metrics
+	Logger   *slog.Logger
+}
+
+// readyTimeout bounds /readyz so that a probe never hangs on a dead Redis.
+const readyTimeout = 900 * time.Millisecond
+
+// NewRouter returns the webhook server's routes.
+func NewRouter(c RouterConfig) http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer)
+	r.Method(http.MethodPost, "/webhooks/github", c.Webhook)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", func(w http.ResponseWriter, req *http.Request) {
+		ctx, cancel := context.WithTimeout(req.Context(), readyTimeout)
+		defer cancel()
+		if err := c.Redis.Ping(ctx); err != nil {
+			c.Logger.Warn("readiness check failed: Redis does not answer", "error", err)
+			writeError(w, http.StatusServiceUnavailable, fgderr.Redis, "Redis does not answer")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	if c.Gatherer != nil {
+		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(c.Gatherer, promhttp.HandlerOpts{}))
+	}
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, fgderr.GitHubNotFound, "no such endpoint")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, fgderr.InvalidStructure, "method not allowed")
+	})
+	return r
+}
+
+// RedisPinger adapts a go-redis client's Ping to Pinger.
+type RedisPinger func(ctx context.Context) error
+
+// Ping calls the function.
+func (p RedisPinger) Ping(ctx context.Context) error { return p(ctx) }

@@ -1,0 +1,536 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/githedgehog/fgd-sync/fabrics"
+	"github.com/githedgehog/fgd-sync/internal/testredis"
+	"github.com/githedgehog/fgd-sync/jobs"
+	"github.com/githedgehog/fgd-sync/redisconn"
+)
+
+const (
+	testSecret     = "s3cr3t-webhook-value-for-tests"
+	rotatedSecret  = "an0ther-rotated-secret-value"
+	testAdminToken = "admin-token-value-never-logged"
+	testRepo       = "acme/fabric-config"
+)
+
+// lockedBuffer collects log output from concurrent handlers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// fixture is a webhook server on a real Redis with its own queue.
+type fixture struct {
+	t         *testing.T
+	redis     *testredis.Server
+	queue     string
+	server    *httptest.Server
+	inspector *asynq.Inspector
+	logs      *lockedBuffer
+}
+
+func testFabrics() []fabrics.Fabric {
+	list, err := fabrics.Parse([]byte(`
+fabrics:
+  - name: dc1
+    repository: acme/fabric-config
+    branch: main
+    path: fabrics/dc1
+  - name: lab
+    repository: acme/lab
+`))
+	if err != nil {
+		panic(err)
+	}
+	return list
+}
+
+func newFixture(t *testing.T, rs *testredis.Server) *fixture {
+	t.Helper()
+	if rs == nil {
+		rs = testredis.New(t)
+	}
+	rdb, err := redisconn.Open(rs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	f := &fixture{t: t, redis: rs, queue: testredis.Unique("test"), logs: &lockedBuffer{}}
+	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := &WebhookHandler{
+		Secrets:     [][]byte{[]byte(testSecret), []byte(rotatedSecret)},
+		Fabrics:     fabrics.NewStaticIndex(testFabrics()),
+		Queue:       asynq.NewClientFromRedisClient(rdb),
+		Metrics:     NewMetrics(prometheus.NewRegistry()),
+		Logger:      log,
+		TaskOptions: []asynq.Option{asynq.Queue(f.queue)},
+	}
+	f.server = httptest.NewServer(NewRouter(RouterConfig{
+		Webhook: h,
+		Redis:   RedisPinger(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
+		Logger:  log,
+	}))
+	t.Cleanup(f.server.Close)
+	f.inspector = asynq.NewInspectorFromRedisClient(rdb)
+	t.Cleanup(func() {
+		_ = f.inspector.DeleteQueue(f.queue, true)
+		logs := f.logs.String()
+		for _, s := range []string{testSecret, rotatedSecret, testAdminToken} {
+			if strings.Contains(logs, s) {
+				t.Errorf("a secret appears in the logs")
+			}
+		}
+	})
+	return f
+}
+
+// tasks returns the sync tasks waiting in the fixture's queue.
+func (f *fixture) tasks() []*asynq.TaskInfo {
+	f.t.Helper()
+	list, err := f.inspector.ListPendingTasks(f.queue, asynq.PageSize(1000))
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil
+	}
+	if err != nil {
+		f.t.Fatalf("list tasks: %v", err)
+	}
+	return list
+}
+
+func sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+type req struct {
+	event, delivery, contentType string
+	body                         []byte
+	headers                      map[string]string
+	unsigned                     bool
+	chunked                      bool
+}
+
+func (f *fixture) send(r req) (*http.Response, map[string]any) {
+	f.t.Helper()
+	if r.contentType == "" {
+		r.contentType = "application/json"
+	}
+	if r.delivery == "" {
+		r.delivery = testredis.Unique("delivery")
+	}
+	var body io.Reader = bytes.NewReader(r.body)
+	if r.chunked {
+		body = io.MultiReader(bytes.NewReader(r.body)) // hides the length: sent chunked
+	}
+	hr, err := http.NewRequest(http.MethodPost, f.server.URL+"/webhooks/github", body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	hr.Header.Set("Content-Type", r.contentType)
+	hr.Header.Set("X-GitHub-Delivery", r.delivery)
+	if r.event != "" {
+		hr.Header.Set("X-GitHub-Event", r.event)
+	}
+	if !r.unsigned {
+		hr.Header.Set("X-Hub-Signature-256", sign(testSecret, r.body))
+	}
+	for k, v := range r.headers {
+		hr.Header.Set(k, v)
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(hr)
+	if err != nil {
+		f.t.Fatalf("POST: %v", err)
+	}
+	defer resp.Body.Close()
+	out := map[string]any{}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		f.t.Fatalf("answer %d is not JSON: %v", resp.StatusCode, err)
+	}
+	return resp, out
+}
+
+// pushEvent builds a push payload with go-github's types, shaped like the
+// ones GitHub sends.
+func pushEvent(repo, ref string, files ...string) *github.PushEvent {
+	owner, name, _ := strings.Cut(repo, "/")
+	ev := &github.PushEvent{
+		Ref:     github.String(ref),
+		Before:  github.String("6113728f27ae82c7b1a177c8d03f9e96e0adf246"),
+		After:   github.String("0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"),
+		Created: github.Bool(false),
+		Deleted: github.Bool(false),
+		Forced:  github.Bool(false),
+		Size:    github.Int(1),
+		Repo: &github.PushEventRepository{
+			ID: github.Int64(186853002), Name: github.String(name), FullName: github.String(repo),
+			Owner:         &github.User{Login: github.String(owner), ID: github.Int64(21031067), Type: github.String("Organization")},
+			DefaultBranch: github.String("main"), MasterBranch: github.String("main"),
+			HTMLURL:  github.String("https://github.com/" + repo),
+			CloneURL: github.String("https://github.com/" + repo + ".git"),
+			Private:  github.Bool(true),
+		},
+		Pusher: &github.CommitAuthor{Name: github.String("octocat"), Email: github.String("octocat@github.com")},
+		Sender: &github.User{Login: github.String("octocat"), ID: github.Int64(1)},
+	}
+	commit := &github.HeadCommit{
+		ID:      github.String("0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"),
+		Message: github.String("Add raw fabric files"),
+		Author:  &github.CommitAuthor{Name: github.String("Octo Cat"), Email: github.String("octocat@github.com")},
+		URL:     github.String("https://github.com/" + repo + "/commit/0d1a26e"),
+		Added:   files, Removed: []string{}, Modified: []string{},
+	}
+	if len(files) > 0 {
+		ev.Commits = []*github.HeadCommit{commit}
+		ev.HeadCommit = commit
+	} else {
+		ev.Size = github.Int(0)
+	}
+	return ev
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSignatureVector(t *testing.T) {
+	// GitHub's documented test vector for X-Hub-Signature-256.
+	const (
+		secret = "It's a Secret to Everybody"
+		body   = "Hello, World!"
+		sig    = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+	)
+	h := &WebhookHandler{Secrets: [][]byte{[]byte("other"), []byte(secret)}}
+	if !h.signedByAny(sig, []byte(body)) {
+		t.Fatal("GitHub's documented vector does not verify")
+	}
+	if h.signedByAny(sig, []byte("Hello, World?")) {
+		t.Fatal("a one-byte change to the body still verifies")
+	}
+	if h.signedByAny(sig[:len(sig)-1]+"f", []byte(body)) {
+		t.Fatal("a one-byte change to the signature still verifies")
+	}
+	if sign(secret, []byte(body)) != sig {
+		t.Fatal("the test's own signer disagrees with GitHub's vector")
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	f := newFixture(t, nil)
+	push := mustJSON(t, pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"))
+	sha1sig := func(b []byte) string {
+		m := hmac.New(sha1.New, []byte(testSecret))
+		m.Write(b)
+		return "sha1=" + hex.EncodeToString(m.Sum(nil))
+	}
+	big := bytes.Repeat([]byte(" "), 26<<20)
+	tests := []struct {
+		name     string
+		req      req
+		status   int
+		code     string
+		response string // status field of a 2xx answer
+	}{
+		{name: "missing signature", req: req{event: "push", body: push, unsigned: true}, status: 401, code: "FGD_4002"},
+		{name: "wrong secret", req: req{event: "push", body: push, headers: map[string]string{"X-Hub-Signature-256": sign("wrong", push)}}, status: 401, code: "FGD_4002"},
+		{name: "SHA-1 only", req: req{event: "push", body: push, unsigned: true, headers: map[string]string{"X-Hub-Signature": sha1sig(push)}}, status: 401, code: "FGD_4002"},
+		{name: "sha1 value in the sha256 header", req: req{event: "push", body: push, headers: map[string]string{"X-Hub-Signature-256": sha1sig(push)}}, status: 401, code: "FGD_4002"},
+		{name: "26 MiB body with length", req: req{event: "push", body: big}, status: 413, code: "FGD_1006"},
+		{name: "26 MiB body chunked", req: req{event: "push", body: big, chunked: true}, status: 413, code: "FGD_1006"},
+		{name: "malformed JSON", req: req{event: "push", body: []byte(`{"ref": "refs/heads/main",`)}, status: 400, code: "FGD_1001"},
+		{name: "JSON of the wrong shape", req: req{event: "push", body: []byte(`{"ref": 7}`)}, status: 400, code: "FGD_1001"},
+		{name: "wrong content type", req: req{event: "push", body: push, contentType: "text/plain"}, status: 415, code: "FGD_1002"},
+		{name: "missing event header", req: req{body: push}, status: 400, code: "FGD_2001"},
+		{name: "form without payload", req: req{event: "push", body: []byte("foo=bar"), contentType: "application/x-www-form-urlencoded"}, status: 400, code: "FGD_1001"},
+		{name: "unknown event", req: req{event: "fgd_no_such_event", body: []byte(`{"zen":"x"}`)}, status: 200, response: "ignored"},
+		{name: "other known event", req: req{event: "issues", body: []byte(`{"action":"opened"}`)}, status: 200, response: "ignored"},
+		{name: "ping", req: req{event: "ping", body: mustJSON(t, &github.PingEvent{Zen: github.String("Keep it logically awesome."), HookID: github.Int64(1)})}, status: 200, response: "ignored"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, out := f.send(tc.req)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %v", resp.StatusCode, tc.status, out)
+			}
+			if tc.code != "" {
+				e, _ := out["error"].(map[string]any)
+				if e["code"] != tc.code || e["message"] == "" {
+					t.Fatalf("error %v, want code %s with a message", out, tc.code)
+				}
+			}
+			if tc.response != "" && (out["status"] != tc.response || out["reason"] == "") {
+				t.Fatalf("answer %v, want status %q with a reason", out, tc.response)
+			}
+		})
+	}
+	if n := len(f.tasks()); n != 0 {
+		t.Fatalf("%d tasks queued by bad deliveries, want 0", n)
+	}
+}
+
+func TestSignatureVectorOverHTTP(t *testing.T) {
+	f := newFixture(t, nil)
+	// A valid signature gets past 401: the body is then judged as JSON.
+	resp, _ := f.send(req{event: "push", body: []byte("Hello, World!")})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("signed non-JSON body: status %d, want 400", resp.StatusCode)
+	}
+	// A rotated secret is accepted too.
+	body := mustJSON(t, &github.PingEvent{Zen: github.String("zen")})
+	resp, out := f.send(req{event: "ping", body: body, headers: map[string]string{"X-Hub-Signature-256": sign(rotatedSecret, body)}})
+	if resp.StatusCode != http.StatusOK || out["status"] != "ignored" {
+		t.Fatalf("rotated secret: %d %v", resp.StatusCode, out)
+	}
+}
+
+func TestPushShapes(t *testing.T) {
+	deleted := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
+	deleted.Deleted = github.Bool(true)
+	deleted.After = github.String("0000000000000000000000000000000000000000")
+	truncated := pushEvent(testRepo, "refs/heads/main", "docs/readme.md")
+	truncated.Size = github.Int(25) // GitHub listed fewer commits than were pushed
+	created := pushEvent(testRepo, "refs/heads/main")
+
+	tests := []struct {
+		name   string
+		event  *github.PushEvent
+		status int
+		answer string
+		tasks  int
+	}{
+		{"branch push touching the fabric", pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/vpcs.yaml"), 202, "queued", 1},
+		{"repository name in another case", pushEvent("ACME/Fabric-Config", "refs/heads/main", "fabrics/dc1/raw/vpcs.yaml"), 202, "queued", 1},
+		{"fabric at the repository root", pushEvent("acme/lab", "refs/heads/main", "anything.yaml"), 202, "queued", 1},
+		{"commit list possibly truncated", truncated, 202, "queued", 1},
+		{"no commit listed", created, 202, "queued", 1},
+		{"tag push", pushEvent(testRepo, "refs/tags/v1.0.0", "fabrics/dc1/raw/a.yaml"), 200, "ignored", 0},
+		{"branch deletion", deleted, 200, "ignored", 0},
+		{"another branch", pushEvent(testRepo, "refs/heads/feature", "fabrics/dc1/raw/a.yaml"), 200, "ignored", 0},
+		{"another repository", pushEvent("acme/other", "refs/heads/main", "fabrics/dc1/raw/a.yaml"), 200, "ignored", 0},
+		{"not under the fabric path", pushEvent(testRepo, "refs/heads/main", "docs/readme.md", "fabrics/dc10/raw/a.yaml"), 200, "ignored", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			delivery := testredis.Unique("delivery")
+			resp, out := f.send(req{event: "push", body: mustJSON(t, tc.event), delivery: delivery})
+			if resp.StatusCode != tc.status || out["status"] != tc.answer {
+				t.Fatalf("answer %d %v, want %d %s", resp.StatusCode, out, tc.status, tc.answer)
+			}
+			tasks := f.tasks()
+			if len(tasks) != tc.tasks {
+				t.Fatalf("%d tasks in Redis, want %d", len(tasks), tc.tasks)
+			}
+			if tc.tasks == 0 {
+				return
+			}
+			ids, _ := out["sync_ids"].([]any)
+			if len(ids) != 1 || ids[0] != tasks[0].ID {
+				t.Fatalf("sync_ids %v, want the task id %s", ids, tasks[0].ID)
+			}
+			p, err := jobs.ParseSyncPayload(tasks[0].Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Trigger != jobs.TriggerWebhook || p.DeliveryID != delivery || p.Ref != tc.event.GetRef() ||
+				p.Before != tc.event.GetBefore() || p.After != tc.event.GetAfter() || p.SyncID != tasks[0].ID {
+				t.Fatalf("payload %+v does not carry the push", p)
+			}
+			if tasks[0].Retention < 72*time.Hour {
+				t.Fatalf("retention %s, want at least 3 days so redeliveries stay duplicates", tasks[0].Retention)
+			}
+		})
+	}
+}
+
+func TestFormEncodedPush(t *testing.T) {
+	f := newFixture(t, nil)
+	payload := mustJSON(t, pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"))
+	body := []byte(url.Values{"payload": {string(payload)}}.Encode())
+	resp, out := f.send(req{event: "push", body: body, contentType: "application/x-www-form-urlencoded"})
+	if resp.StatusCode != http.StatusAccepted || len(f.tasks()) != 1 {
+		t.Fatalf("form push: %d %v, %d tasks", resp.StatusCode, out, len(f.tasks()))
+	}
+}
+
+func TestDuplicateDeliveries(t *testing.T) {
+	f := newFixture(t, nil)
+	body := mustJSON(t, pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"))
+	const n = 100
+	statuses := make([]string, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			resp, out := f.send(req{event: "push", body: body, delivery: "redelivered-0001"})
+			statuses[i] = fmt.Sprintf("%d %v", resp.StatusCode, out["status"])
+		}(i)
+	}
+	wg.Wait()
+	counts := map[string]int{}
+	for _, s := range statuses {
+		counts[s]++
+	}
+	if counts["202 queued"] != 1 || counts["200 duplicate"] != n-1 {
+		t.Fatalf("answers %v, want one 202 queued and %d 200 duplicate", counts, n-1)
+	}
+	if got := len(f.tasks()); got != 1 {
+		t.Fatalf("%d tasks for one delivery id, want 1", got)
+	}
+}
+
+func TestRedisDownAndBack(t *testing.T) {
+	rs := testredis.NewPrivate(t, testredis.Options{})
+	f := newFixture(t, rs)
+	body := mustJSON(t, pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"))
+	if resp, out := f.send(req{event: "push", body: body}); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("before the outage: %d %v", resp.StatusCode, out)
+	}
+
+	rs.Stop()
+	start := time.Now()
+	resp, out := f.send(req{event: "push", body: body})
+	t.Logf("answer with Redis down took %s", time.Since(start))
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("with Redis down: %d %v, want 503", resp.StatusCode, out)
+	}
+	if e, _ := out["error"].(map[string]any); e["code"] != "FGD_5003" {
+		t.Fatalf("with Redis down: error %v, want FGD_5003", out)
+	}
+	if r, err := http.Get(f.server.URL + "/readyz"); err != nil || r.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with Redis down: %v %v", r, err)
+	}
+
+	rs.Start()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, out := f.send(req{event: "push", body: body})
+		if resp.StatusCode == http.StatusAccepted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Redis is back but the server still answers %d %v", resp.StatusCode, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if r, err := http.Get(f.server.URL + "/readyz"); err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("readyz with Redis back: %v %v", r, err)
+	}
+}
+
+// TestPushRouteMatchesGoGitHub keeps the narrow routing decoder honest: it
+// must read the same values as go-github's full PushEvent.
+func TestPushRouteMatchesGoGitHub(t *testing.T) {
+	ev := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
+	ev.Commits[0].Removed = []string{"fabrics/dc1/raw/old.yaml"}
+	ev.Commits[0].Modified = []string{"fabrics/dc1/managed/vpcs/x.yaml"}
+	body := mustJSON(t, ev)
+	parsed, err := github.ParseWebHook("push", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := parsed.(*github.PushEvent)
+	var route pushRoute
+	if err := json.Unmarshal(body, &route); err != nil {
+		t.Fatal(err)
+	}
+	if route.Ref != full.GetRef() || route.Before != full.GetBefore() || route.After != full.GetAfter() ||
+		route.Deleted != full.GetDeleted() || route.Repo.FullName != full.GetRepo().GetFullName() ||
+		*route.Size != full.GetSize() || len(route.Commits) != len(full.Commits) {
+		t.Fatalf("route %+v differs from go-github's %+v", route, full)
+	}
+	c := route.Commits[0]
+	if fmt.Sprint(c.Added, c.Removed, c.Modified) != fmt.Sprint(full.Commits[0].Added, full.Commits[0].Removed, full.Commits[0].Modified) {
+		t.Fatalf("commit files differ: %+v", c)
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	rs := testredis.New(t)
+	rdb, err := redisconn.Open(rs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	m.delivery("push", outcomeQueued)
+	m.enqueueLatency.Observe(0.001)
+	srv := httptest.NewServer(NewRouter(RouterConfig{
+		Webhook:  http.NotFoundHandler(),
+		Redis:    RedisPinger(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
+		Gatherer: reg,
+		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}))
+	defer srv.Close()
+	for path, want := range map[string]string{
+		"/healthz": `"ok"`,
+		"/readyz":  `"ready"`,
+		"/metrics": `fgd_webhook_deliveries_total{event="push",outcome="queued"} 1`,
+	} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %d %s, want %s", path, resp.StatusCode, b, want)
+		}
+	}
+	if !strings.Contains(metricsText(t, srv.URL), "fgd_webhook_enqueue_duration_seconds_bucket") {
+		t.Error("no enqueue latency histogram")
+	}
+}
+
+func metricsText(t *testing.T, base string) string {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

@@ -1,0 +1,126 @@
+// Package jobs holds fgd-sync's asynq task types: for each job a type
+// constant, a typed payload, a NewXTask constructor and a HandleXTask handler.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+)
+
+// TypeSync is the task type of one sync of one fabric.
+const TypeSync = "fgd:sync"
+
+// DefaultQueue is the asynq queue fgd-sync's tasks go to.
+const DefaultQueue = "fgd"
+
+// DeliveryRetention is how long a finished sync task is kept so that its
+// TaskID keeps rejecting redeliveries: GitHub lets a delivery be redelivered
+// for three days.
+const DeliveryRetention = 72 * time.Hour
+
+// MaxSyncRetries bounds asynq's retries of a sync with transient failures.
+const MaxSyncRetries = 10
+
+// Trigger says what started a sync.
+type Trigger string
+
+// The triggers of DESIGN.md's sync record.
+const (
+	TriggerWebhook       Trigger = "webhook"
+	TriggerManual        Trigger = "manual"
+	TriggerScheduled     Trigger = "scheduled"
+	TriggerFabricCreated Trigger = "fabric_created"
+)
+
+// SyncPayload is the payload of a TypeSync task.
+type SyncPayload struct {
+	SyncID     string  `json:"sync_id"`
+	Fabric     string  `json:"fabric"`
+	Trigger    Trigger `json:"trigger"`
+	Ref        string  `json:"ref,omitempty"`
+	Before     string  `json:"before,omitempty"`
+	After      string  `json:"after,omitempty"`
+	DeliveryID string  `json:"delivery_id,omitempty"`
+}
+
+// ErrInvalidPayload marks a task payload that can never be processed.
+var ErrInvalidPayload = errors.New("invalid task payload")
+
+// Validate checks the fields every sync needs.
+func (p SyncPayload) Validate() error {
+	switch {
+	case p.SyncID == "":
+		return fmt.Errorf("%w: sync_id is empty", ErrInvalidPayload)
+	case p.Fabric == "":
+		return fmt.Errorf("%w: fabric is empty", ErrInvalidPayload)
+	}
+	switch p.Trigger {
+	case TriggerWebhook, TriggerManual, TriggerScheduled, TriggerFabricCreated:
+	default:
+		return fmt.Errorf("%w: unknown trigger %q", ErrInvalidPayload, p.Trigger)
+	}
+	return nil
+}
+
+// webhookSyncNamespace seeds the name-based UUIDs of webhook syncs.
+var webhookSyncNamespace = uuid.MustParse("6f1b7a8e-3c1d-4f0a-9a53-5d0f6c1f2b7e")
+
+// WebhookSyncID is the sync id of a delivery for a fabric. It is derived from
+// the delivery id, so a redelivery maps to the same id and hence the same
+// asynq TaskID, which asynq refuses to enqueue twice.
+func WebhookSyncID(deliveryID, fabric string) string {
+	return uuid.NewSHA1(webhookSyncNamespace, []byte(deliveryID+"\x00"+fabric)).String()
+}
+
+// NewSyncTask returns the task for p. Its TaskID is the sync id.
+func NewSyncTask(p SyncPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode sync payload: %w", err)
+	}
+	base := []asynq.Option{
+		asynq.TaskID(p.SyncID),
+		asynq.Queue(DefaultQueue),
+		asynq.Retention(DeliveryRetention),
+		asynq.MaxRetry(MaxSyncRetries),
+	}
+	return asynq.NewTask(TypeSync, b, append(base, opts...)...), nil
+}
+
+// ParseSyncPayload decodes and validates a TypeSync payload.
+func ParseSyncPayload(b []byte) (SyncPayload, error) {
+	var p SyncPayload
+	if err := json.Unmarshal(b, &p); err != nil {
+		return SyncPayload{}, fmt.Errorf("%w: %v", ErrInvalidPayload, err)
+	}
+	return p, p.Validate()
+}
+
+// SyncHandler runs TypeSync tasks.
+type SyncHandler struct {
+	Logger *slog.Logger
+}
+
+// HandleSyncTask processes one sync task. Until the sync workflow lands it
+// only acknowledges the task and logs it; it claims no write-back.
+func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
+	p, err := ParseSyncPayload(t.Payload())
+	if err != nil {
+		h.Logger.ErrorContext(ctx, "sync task rejected", "error", err)
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	h.Logger.InfoContext(ctx, "sync task received; the fetch/ingest/commit workflow is not implemented yet",
+		"sync_id", p.SyncID, "fabric", p.Fabric, "trigger", string(p.Trigger),
+		"delivery_id", p.DeliveryID, "ref", p.Ref, "after", p.After)
+	return nil
+}

@@ -1,0 +1,72 @@
+// Package service holds what every fgd-sync process does at start-up: its
+// logger, its Redis connection (real or embedded) and its credentials for
+// development.
+package service
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/fgd-sync/config"
+	"github.com/githedgehog/fgd-sync/redisconn"
+)
+
+// NewLogger returns a JSON slog logger at the configured level.
+func NewLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // config has validated it
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// Redis is an open Redis client, with the embedded server behind it when
+// there is one.
+type Redis struct {
+	Client   redis.UniversalClient
+	Embedded *miniredis.Miniredis // nil for a real Redis
+}
+
+// Close closes the client and stops the embedded server.
+func (r *Redis) Close() {
+	_ = r.Client.Close()
+	if r.Embedded != nil {
+		r.Embedded.Close()
+	}
+}
+
+// OpenRedis connects to cfg.RedisURL, or starts the embedded in-memory Redis
+// on a loopback port when it is unset.
+func OpenRedis(cfg config.Config) (*Redis, error) {
+	if !cfg.Embedded() {
+		c, err := redisconn.Open(cfg.RedisURL.Reveal())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", config.VarRedisURL, err)
+		}
+		return &Redis{Client: c}, nil
+	}
+	m := miniredis.NewMiniRedis()
+	if err := m.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("start embedded Redis: %w", err)
+	}
+	c, err := redisconn.Open("redis://" + m.Addr())
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return &Redis{Client: c, Embedded: m}, nil
+}
+
+// RandomToken returns 32 random bytes in hex, for credentials generated in
+// development mode.
+func RandomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}

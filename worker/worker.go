@@ -1,0 +1,68 @@
+// Package worker runs the asynq server that consumes fgd-sync's tasks. It is
+// shared by cmd/worker and by cmd/webhook's embedded development mode.
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/fgd-sync/jobs"
+)
+
+// Options configure the server.
+type Options struct {
+	Redis       redis.UniversalClient
+	Concurrency int
+	// Queues maps queue names to priorities; {jobs.DefaultQueue: 1} when nil.
+	Queues          map[string]int
+	Logger          *slog.Logger
+	ShutdownTimeout time.Duration // how long running tasks get on SIGTERM; 30s when zero
+}
+
+// Run serves tasks until ctx is cancelled, then shuts down gracefully:
+// running tasks get ShutdownTimeout to finish, and unfinished ones go back to
+// the queue for another worker.
+func Run(ctx context.Context, o Options) error {
+	if o.Queues == nil {
+		o.Queues = map[string]int{jobs.DefaultQueue: 1}
+	}
+	if o.ShutdownTimeout == 0 {
+		o.ShutdownTimeout = 30 * time.Second
+	}
+	srv := asynq.NewServerFromRedisClient(o.Redis, asynq.Config{
+		Concurrency:     o.Concurrency,
+		Queues:          o.Queues,
+		Logger:          slogAdapter{o.Logger},
+		ShutdownTimeout: o.ShutdownTimeout,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			id, _ := asynq.GetTaskID(ctx)
+			o.Logger.Error("task failed", "type", t.Type(), "task_id", id, "error", err)
+		}),
+	})
+	sync := &jobs.SyncHandler{Logger: o.Logger}
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(jobs.TypeSync, sync.HandleSyncTask)
+
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start asynq server: %w", err)
+	}
+	o.Logger.Info("worker started", "concurrency", o.Concurrency, "queues", fmt.Sprint(o.Queues))
+	<-ctx.Done()
+	o.Logger.Info("worker shutting down")
+	srv.Shutdown()
+	return nil
+}
+
+// slogAdapter lets asynq log through slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a slogAdapter) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true) }
