@@ -1,0 +1,39 @@
+# fgd-sync — `make run` runs the service, `make test` runs the tests.
+GO       ?= go
+BIN      ?= bin
+PKGS     := ./...
+# Tests run on HEDGEHOG_FGD_TEST_REDIS_URL when set, else on a private
+# redis-server, else on the embedded miniredis.
+TESTFLAGS ?= -race -count=1 -timeout 9m
+
+export HEDGEHOG_FGD_FABRICS_FILE ?= examples/fabrics.yaml
+
+.PHONY: all build run test bench fuzz lint demo clean
+
+all: lint test build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## run: the webhook server and a worker; on the embedded Redis unless HEDGEHOG_FGD_REDIS_URL is set
+run:
+	$(GO) run ./cmd/webhook
+
+test:
+	$(GO) test $(TESTFLAGS) $(PKGS)
+
+## bench: benchmarks (webhook throughput and latency at 1,000/s on Redis with AOF, fabric matching)
+bench:
+	$(GO) test -run '^$$' -bench 'WebhookDelivery' -benchmem -benchtime 3s ./handlers/
+	$(GO) test -run '^$$' -bench 'WebhookFixedRate' -benchtime 1x ./handlers/
+	$(GO) test -run '^$$' -bench . -benchmem ./fabrics/
+
+lint:
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+demo:
+	@echo "make demo arrives with the sync workflow (issue: Worker, the fgd:sync job end to end)"; exit 1
+
+clean:
+	rm -rf $(BIN)
