@@ -460,6 +460,36 @@ func TestRedisDownAndBack(t *testing.T) {
 	}
 }
 
+// TestRedisFrozen covers a Redis that accepts connections but never answers:
+// the enqueue deadline still turns it into a 503, not a hung request.
+func TestRedisFrozen(t *testing.T) {
+	rs := testredis.NewPrivate(t, testredis.Options{})
+	f := newFixture(t, rs)
+	body := mustJSON(t, pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"))
+	if !rs.Freeze() {
+		t.Skip("redis-server is not installed: a miniredis cannot be frozen")
+	}
+	defer rs.Thaw()
+	start := time.Now()
+	resp, out := f.send(req{event: "push", body: body})
+	t.Logf("answer with Redis frozen took %s", time.Since(start))
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("with Redis frozen: %d %v, want 503", resp.StatusCode, out)
+	}
+	rs.Thaw()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, out := f.send(req{event: "push", body: body})
+		if resp.StatusCode == http.StatusAccepted {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Redis thawed but the server still answers %d %v", resp.StatusCode, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestPushRouteMatchesGoGitHub keeps the narrow routing decoder honest: it
 // must read the same values as go-github's full PushEvent.
 func TestPushRouteMatchesGoGitHub(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,6 +106,23 @@ func (s *Server) Stop() {
 		s.mini.Close()
 	default:
 		s.t.Fatal("testredis: cannot stop an external Redis")
+	}
+}
+
+// Freeze stops a private redis-server process from answering, as a network
+// partition or a stuck server would (SIGSTOP); Thaw resumes it. It reports
+// false when the server is not a process of the test's own.
+func (s *Server) Freeze() bool {
+	if s.Kind != KindProcess || s.cmd == nil {
+		return false
+	}
+	return s.cmd.Process.Signal(syscall.SIGSTOP) == nil
+}
+
+// Thaw resumes a frozen server.
+func (s *Server) Thaw() {
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
 	}
 }
 

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/githedgehog/fgd-sync/internal/testredis"
+)
+
+func TestWorkerNeedsRedisURL(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), nil, func(string) string { return "" }, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "HEDGEHOG_FGD_REDIS_URL") {
+		t.Fatalf("exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestWorkerStartsAndStopsGracefully runs the worker process's main loop on
+// Redis and stops it the way SIGTERM does, by cancelling its context.
+func TestWorkerStartsAndStopsGracefully(t *testing.T) {
+	rs := testredis.New(t)
+	env := map[string]string{"HEDGEHOG_FGD_REDIS_URL": rs.URL, "HEDGEHOG_FGD_WORKER_POOL_SIZE": "2"}
+	var stdout, stderr lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, &stdout, &stderr) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stdout.String(), "worker started") {
+		if time.Now().After(deadline) {
+			t.Fatalf("worker never started: %s %s", stdout.String(), stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 || !strings.Contains(stdout.String(), "shutting down") {
+			t.Fatalf("exit %d: %s", code, stdout.String())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("worker did not stop")
+	}
+}
