@@ -1,0 +1,137 @@
+package ingestion
+
+import "fmt"
+
+// The folders and files of an FGD, relative to the fabric folder.
+const (
+	RawDir       = "raw"
+	ManagedDir   = "managed"
+	UnmanagedDir = "unmanaged"
+	ManifestPath = ".hnp/manifest.yaml"
+	ReadmePath   = "README.md"
+)
+
+// Default limits of DESIGN.md.
+const (
+	DefaultMaxFileBytes = 5 << 20
+	DefaultMaxDocuments = 100_000
+	DefaultNamespace    = "default"
+)
+
+// The FGD codes ingestion reports (DESIGN.md, "Error codes"). ingestion
+// imports no other fgd-sync package, so it names them itself.
+const (
+	CodeInvalidYAML         = "FGD_1001"
+	CodeUnsupportedResource = "FGD_1002"
+	CodeSchemaValidation    = "FGD_1003"
+	CodeVersionMismatch     = "FGD_1004"
+	CodeDuplicate           = "FGD_1005"
+	CodeLimitExceeded       = "FGD_1006"
+	CodeInvalidStructure    = "FGD_2001"
+	CodePathEscape          = "FGD_2002"
+	CodeSymlink             = "FGD_2003"
+)
+
+// Issue is one error or warning, in the sync record's shape.
+type Issue struct {
+	Code    string `json:"code"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+}
+
+func (i Issue) String() string {
+	loc := i.File
+	if i.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", i.File, i.Line)
+	}
+	if i.Path != "" {
+		return fmt.Sprintf("%s: %s %s: %s", loc, i.Code, i.Path, i.Message)
+	}
+	return fmt.Sprintf("%s: %s %s", loc, i.Code, i.Message)
+}
+
+// Options configure one ingestion.
+type Options struct {
+	Bundle       *Bundle // required
+	Namespace    string  // the fabric namespace; DefaultNamespace when empty
+	MaxFileBytes int64   // DefaultMaxFileBytes when zero
+	MaxDocuments int     // DefaultMaxDocuments when zero
+	Workers      int     // files parsed at once; runtime.GOMAXPROCS when zero
+}
+
+// WriteKind says why a file is written.
+type WriteKind string
+
+// The kinds of write.
+const (
+	WriteCreate    WriteKind = "create"    // a new managed resource
+	WriteUpdate    WriteKind = "update"    // a managed resource whose file changes
+	WriteUnmanaged WriteKind = "unmanaged" // documents that are not Hedgehog resources
+	WriteStructure WriteKind = "structure" // the FGD skeleton (init)
+)
+
+// FileWrite is one file to write, relative to the fabric folder.
+type FileWrite struct {
+	Path    string    `json:"path"`
+	Kind    WriteKind `json:"kind"`
+	Content []byte    `json:"-"`
+}
+
+// Counts are the sync record's counts.
+type Counts struct {
+	FilesProcessed     int `json:"files_processed"`
+	ResourcesCreated   int `json:"resources_created"`
+	ResourcesUpdated   int `json:"resources_updated"`
+	ResourcesUnchanged int `json:"resources_unchanged"`
+	FilesUnmanaged     int `json:"files_unmanaged"`
+	FilesRejected      int `json:"files_rejected"`
+}
+
+// Resource is one managed resource as it will be after the plan is applied.
+type Resource struct {
+	APIVersion string         `json:"apiVersion"`
+	Kind       string         `json:"kind"`
+	Namespace  string         `json:"namespace"`
+	Name       string         `json:"name"`
+	Path       string         `json:"path"`
+	Object     map[string]any `json:"object"`
+}
+
+// Outcome says what became of a source file.
+type Outcome string
+
+// The outcomes.
+const (
+	OutcomeIngested Outcome = "ingested" // everything landed; the file is removed
+	OutcomeRejected Outcome = "rejected" // the file stays byte for byte
+	OutcomeKept     Outcome = "kept"     // not YAML, or a symlink: left where it is
+)
+
+// SourceFile accounts for one file of raw/: how many documents it held and
+// where each went. Every document is in exactly one place.
+type SourceFile struct {
+	Path      string   `json:"path"`
+	Outcome   Outcome  `json:"outcome"`
+	Documents int      `json:"documents"`
+	Managed   []string `json:"managed,omitempty"`   // one entry per Hedgehog resource
+	Unmanaged string   `json:"unmanaged,omitempty"` // where its other documents went
+	Foreign   int      `json:"foreign,omitempty"`   // how many documents went to Unmanaged
+}
+
+// Plan is what ingestion decided. Applying it (writes, then removes) turns
+// the fabric folder into its normalized form.
+type Plan struct {
+	Writes    []FileWrite  `json:"writes"`
+	Removes   []string     `json:"removes"`
+	Rejected  []string     `json:"rejected"`
+	Errors    []Issue      `json:"errors"`
+	Warnings  []Issue      `json:"warnings"`
+	Counts    Counts       `json:"counts"`
+	Resources []Resource   `json:"-"`
+	Sources   []SourceFile `json:"sources"`
+}
+
+// Empty reports whether applying the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Writes) == 0 && len(p.Removes) == 0 }
