@@ -379,7 +379,12 @@ func cleanYAMLError(err error) string {
 		msg = strings.TrimPrefix(msg, prefix)
 	}
 	msg = yamlErrLine.ReplaceAllString(msg, "")
-	msg = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(msg), ":")), "yaml: ")
+	msg = strings.Join(strings.Fields(msg), " ") // one line, however the parser wrapped it
+	msg = strings.TrimPrefix(msg, "unmarshal errors:")
+	for strings.HasPrefix(strings.TrimSpace(msg), ":") {
+		msg = strings.TrimPrefix(strings.TrimSpace(msg), ":")
+	}
+	msg = strings.TrimPrefix(strings.TrimSpace(msg), "yaml: ")
 	if msg == "" {
 		return "invalid YAML"
 	}

@@ -528,6 +528,9 @@ func (b *builder) planSources() {
 			continue
 		}
 		for _, d := range f.docs {
+			if d.class == docHedgehog {
+				src.Hedgehog++
+			}
 			for _, r := range d.resources {
 				src.Managed = append(src.Managed, r.path)
 			}

@@ -115,6 +115,7 @@ type SourceFile struct {
 	Path      string   `json:"path"`
 	Outcome   Outcome  `json:"outcome"`
 	Documents int      `json:"documents"`
+	Hedgehog  int      `json:"hedgehog,omitempty"`  // documents that went to managed/ (a List is one)
 	Managed   []string `json:"managed,omitempty"`   // one entry per Hedgehog resource
 	Unmanaged string   `json:"unmanaged,omitempty"` // where its other documents went
 	Foreign   int      `json:"foreign,omitempty"`   // how many documents went to Unmanaged
