@@ -8,7 +8,7 @@ TESTFLAGS ?= -race -count=1 -timeout 9m
 
 export HEDGEHOG_FGD_FABRICS_FILE ?= examples/fabrics.yaml
 
-.PHONY: all build run test bench fuzz lint demo clean
+.PHONY: all build run test bench bench-memory fuzz lint demo clean
 
 all: lint test build
 
@@ -27,6 +27,18 @@ bench:
 	$(GO) test -run '^$$' -bench 'WebhookDelivery' -benchmem -benchtime 3s ./handlers/
 	$(GO) test -run '^$$' -bench 'WebhookFixedRate' -benchtime 1x ./handlers/
 	$(GO) test -run '^$$' -bench . -benchmem ./fabrics/
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1,2 ./ingestion/
+	@$(MAKE) -s bench-memory
+
+## bench-memory: peak RSS of fgdctl ingest on the 10,126-document corpus
+bench-memory:
+	@dir=$$(mktemp -d) && $(GO) run ./internal/benchcorpus/gen $$dir && $(GO) build -o $(BIN)/fgdctl ./cmd/fgdctl && \
+	  /usr/bin/time -v $(BIN)/fgdctl ingest $$dir 2>&1 | grep -E 'resources created|Maximum resident|Elapsed' ; rm -rf $$dir
+
+## fuzz: fuzz the ingestion parse-and-plan step (FUZZTIME, default 5m)
+FUZZTIME ?= 5m
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzIngest -fuzztime $(FUZZTIME) ./ingestion/
 
 lint:
 	$(GO) vet $(PKGS)
