@@ -289,7 +289,7 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 		syncID := jobs.WebhookSyncID(d.id, f.Name)
 		task, err := jobs.NewSyncTask(jobs.SyncPayload{
 			SyncID: syncID, Fabric: f.Name, Trigger: jobs.TriggerWebhook,
-			Ref: p.Ref, Before: p.Before, After: p.After, DeliveryID: d.id,
+			Ref: p.Ref, Before: p.Before, After: p.After, DeliveryID: d.id, CreatedAt: start.UTC(),
 		}, h.TaskOptions...)
 		if err != nil {
 			h.reject(w, d, http.StatusInternalServerError, fgderr.Internal, "could not build the sync task")

@@ -136,3 +136,17 @@ type Plan struct {
 
 // Empty reports whether applying the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Writes) == 0 && len(p.Removes) == 0 }
+
+// SyncState is the sync-record state this plan leads to: succeeded with no
+// error, partial when some files were rejected but others landed or stand,
+// failed when nothing could be ingested.
+func (p *Plan) SyncState() string {
+	switch {
+	case len(p.Errors) == 0:
+		return "succeeded"
+	case p.Counts.FilesProcessed > p.Counts.FilesRejected || !p.Empty():
+		return "partial"
+	default:
+		return "failed"
+	}
+}

@@ -3,11 +3,9 @@
 package jobs
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -48,6 +46,16 @@ type SyncPayload struct {
 	Before     string  `json:"before,omitempty"`
 	After      string  `json:"after,omitempty"`
 	DeliveryID string  `json:"delivery_id,omitempty"`
+	// CreatedAt is when the trigger arrived: the record's created_at.
+	CreatedAt time.Time   `json:"created_at,omitempty"`
+	Options   SyncOptions `json:"options,omitempty"`
+}
+
+// SyncOptions are the admin API's options of a manual sync.
+type SyncOptions struct {
+	ValidateOnly   bool `json:"validate_only,omitempty"`
+	ForceRefresh   bool `json:"force_refresh,omitempty"`
+	TimeoutSeconds int  `json:"timeout_seconds,omitempty"`
 }
 
 // ErrInvalidPayload marks a task payload that can never be processed.
@@ -106,21 +114,3 @@ func ParseSyncPayload(b []byte) (SyncPayload, error) {
 	return p, p.Validate()
 }
 
-// SyncHandler runs TypeSync tasks.
-type SyncHandler struct {
-	Logger *slog.Logger
-}
-
-// HandleSyncTask processes one sync task. Until the sync workflow lands it
-// only acknowledges the task and logs it; it claims no write-back.
-func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
-	p, err := ParseSyncPayload(t.Payload())
-	if err != nil {
-		h.Logger.ErrorContext(ctx, "sync task rejected", "error", err)
-		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
-	}
-	h.Logger.InfoContext(ctx, "sync task received; the fetch/ingest/commit workflow is not implemented yet",
-		"sync_id", p.SyncID, "fabric", p.Fabric, "trigger", string(p.Trigger),
-		"delivery_id", p.DeliveryID, "ref", p.Ref, "after", p.After)
-	return nil
-}

@@ -11,10 +11,16 @@ import (
 	"log/slog"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/githedgehog/fgd-sync/config"
+	"github.com/githedgehog/fgd-sync/fabrics"
+	"github.com/githedgehog/fgd-sync/github"
+	"github.com/githedgehog/fgd-sync/ingestion"
+	"github.com/githedgehog/fgd-sync/jobs"
 	"github.com/githedgehog/fgd-sync/redisconn"
+	"github.com/githedgehog/fgd-sync/store"
 )
 
 // NewLogger returns a JSON slog logger at the configured level.
@@ -69,4 +75,47 @@ func RandomToken() (string, error) {
 		return "", fmt.Errorf("generate token: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// LoadFabrics reads HEDGEHOG_FGD_FABRICS_FILE, or returns none when unset.
+func LoadFabrics(cfg config.Config) ([]fabrics.Fabric, error) {
+	if cfg.FabricsFile == "" {
+		return nil, nil
+	}
+	list, err := fabrics.LoadFile(cfg.FabricsFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.VarFabricsFile, err)
+	}
+	return list, nil
+}
+
+// NewSyncHandler wires the sync job: the fabrics, the Redis store, the
+// repository cache, the GitHub API and the CRD bundle.
+func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, list []fabrics.Fabric, log *slog.Logger, taskOpts ...asynq.Option) (*jobs.SyncHandler, error) {
+	bundle, err := ingestion.LoadBundle()
+	if err != nil {
+		return nil, fmt.Errorf("load the CRD bundle: %w", err)
+	}
+	h := &jobs.SyncHandler{
+		Logger:   log,
+		Fabrics:  fabrics.NewStaticIndex(list),
+		Store:    store.New(rdb, ""),
+		Repos:    &github.RepoCache{Dir: cfg.DataDir, Tokens: github.StaticToken(cfg.GitHubToken.Reveal()), Author: github.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}},
+		Queue:    asynq.NewClientFromRedisClient(rdb),
+		Bundle:   bundle,
+		APIURL:   cfg.GitHubAPIURL,
+		Timeout:  cfg.SyncTimeout,
+		TaskOpts: taskOpts,
+		Secrets:  []string{cfg.GitHubToken.Reveal()},
+	}
+	if cfg.GitHubToken != "" {
+		api, err := github.NewAPI(cfg.GitHubAPIURL, cfg.GitHubToken.Reveal(), nil)
+		if err != nil {
+			return nil, err
+		}
+		h.API = api
+	} else {
+		log.Warn("no " + config.VarGitHubToken + ": commit statuses and pull requests are off; git runs without credentials")
+	}
+	return h, nil
 }

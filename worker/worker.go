@@ -22,6 +22,7 @@ type Options struct {
 	Queues          map[string]int
 	Logger          *slog.Logger
 	ShutdownTimeout time.Duration // how long running tasks get on SIGTERM; 30s when zero
+	Sync            *jobs.SyncHandler
 }
 
 // Run serves tasks until ctx is cancelled, then shuts down gracefully:
@@ -39,14 +40,17 @@ func Run(ctx context.Context, o Options) error {
 		Queues:          o.Queues,
 		Logger:          slogAdapter{o.Logger},
 		ShutdownTimeout: o.ShutdownTimeout,
+		RetryDelayFunc:  jobs.RetryDelay,
+		IsFailure:       jobs.IsFailure,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			id, _ := asynq.GetTaskID(ctx)
-			o.Logger.Error("task failed", "type", t.Type(), "task_id", id, "error", err)
+			if jobs.IsFailure(err) {
+				o.Logger.Warn("task attempt failed", "type", t.Type(), "task_id", id, "error", err)
+			}
 		}),
 	})
-	sync := &jobs.SyncHandler{Logger: o.Logger}
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(jobs.TypeSync, sync.HandleSyncTask)
+	mux.HandleFunc(jobs.TypeSync, o.Sync.HandleSyncTask)
 
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)

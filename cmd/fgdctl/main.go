@@ -142,18 +142,6 @@ type stage struct {
 	DurationMS int64  `json:"duration_ms"`
 }
 
-// stateOf is the sync state a plan leads to.
-func stateOf(p *ingestion.Plan) string {
-	switch {
-	case len(p.Errors) == 0:
-		return "succeeded"
-	case p.Counts.FilesProcessed > p.Counts.FilesRejected || !p.Empty():
-		return "partial"
-	default:
-		return "failed"
-	}
-}
-
 func cmdIngest(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("ingest", stderr)
 	dryRun := fs.Bool("dry-run", false, "plan only; change nothing")
@@ -199,7 +187,7 @@ func cmdIngest(args []string, stdout, stderr io.Writer) int {
 	finished := time.Now().UTC()
 
 	if *output == "json" {
-		rec := record{Fabric: filepath.Base(filepath.Clean(pos[0])), Trigger: "manual", State: stateOf(plan), Attempt: 1,
+		rec := record{Fabric: filepath.Base(filepath.Clean(pos[0])), Trigger: "manual", State: plan.SyncState(), Attempt: 1,
 			StartedAt: started, FinishedAt: finished, Counts: plan.Counts, Errors: plan.Errors, Warnings: plan.Warnings, DryRun: *dryRun,
 			Stages: []stage{{"ingest", ingestDone.Sub(started).Milliseconds()}, {"apply", finished.Sub(ingestDone).Milliseconds()}}}
 		enc := json.NewEncoder(stdout)

@@ -46,12 +46,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := service.NewLogger(stdout, cfg.LogLevel)
 
-	var fabricList []fabrics.Fabric
-	if cfg.FabricsFile != "" {
-		if fabricList, err = fabrics.LoadFile(cfg.FabricsFile); err != nil {
-			fmt.Fprintf(stderr, "fgd-webhook: configuration error: %s: %v\n", config.VarFabricsFile, err)
-			return 2
-		}
+	fabricList, err := service.LoadFabrics(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "fgd-webhook: configuration error:", err)
+		return 2
 	}
 
 	rdb, err := service.OpenRedis(cfg)
@@ -114,9 +112,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	workerCtx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	if cfg.Embedded() {
+		wlog := log.With("process", "embedded-worker")
+		sync, err := service.NewSyncHandler(cfg, rdb.Client, fabricList, wlog)
+		if err != nil {
+			fmt.Fprintln(stderr, "fgd-webhook:", err)
+			return 1
+		}
 		go func() {
 			workerDone <- worker.Run(workerCtx, worker.Options{
-				Redis: rdb.Client, Concurrency: cfg.WorkerPoolSize, Logger: log.With("process", "embedded-worker"),
+				Redis: rdb.Client, Concurrency: cfg.WorkerPoolSize, Logger: wlog, Sync: sync,
 			})
 		}()
 	} else {

@@ -33,13 +33,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	log := service.NewLogger(stdout, cfg.LogLevel)
+	fabricList, err := service.LoadFabrics(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "fgd-worker: configuration error:", err)
+		return 2
+	}
 	rdb, err := service.OpenRedis(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "fgd-worker: configuration error:", err)
 		return 2
 	}
 	defer rdb.Close()
-	if err := worker.Run(ctx, worker.Options{Redis: rdb.Client, Concurrency: cfg.WorkerPoolSize, Logger: log}); err != nil {
+	sync, err := service.NewSyncHandler(cfg, rdb.Client, fabricList, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "fgd-worker:", err)
+		return 1
+	}
+	if err := worker.Run(ctx, worker.Options{Redis: rdb.Client, Concurrency: cfg.WorkerPoolSize, Logger: log, Sync: sync}); err != nil {
 		log.Error("worker failed", "error", err)
 		return 1
 	}

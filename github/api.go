@@ -1,0 +1,163 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
+)
+
+// Commit status states.
+const (
+	StatusPending = "pending"
+	StatusSuccess = "success"
+	StatusFailure = "failure"
+	StatusError   = "error"
+)
+
+// API is the part of the GitHub REST API fgd-sync uses.
+type API struct {
+	client *gh.Client
+	secret string
+}
+
+// NewAPI returns a client for baseURL (https://api.github.com/ or a GHES
+// /api/v3/ URL) authenticated with token.
+func NewAPI(baseURL, token string, httpClient *http.Client) (*API, error) {
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	c := gh.NewClient(httpClient)
+	if token != "" {
+		c = c.WithAuthToken(token)
+	}
+	if baseURL != "" {
+		// Used as given: https://api.github.com/, a GHES https://host/api/v3/,
+		// or a test server.
+		u, err := url.Parse(strings.TrimSuffix(baseURL, "/") + "/")
+		if err != nil {
+			return nil, fmt.Errorf("GitHub API URL: %w", err)
+		}
+		c.BaseURL = u
+	}
+	return &API{client: c, secret: token}, nil
+}
+
+// SetStatus posts a commit status. description is cut to GitHub's 140
+// characters.
+func (a *API) SetStatus(ctx context.Context, repository, sha, state, context, description string) error {
+	owner, name, ok := strings.Cut(repository, "/")
+	if !ok {
+		return &fgderr.Error{Code: fgderr.InvalidStructure, Msg: "repository " + repository + " is not owner/name"}
+	}
+	if len(description) > 140 {
+		description = description[:137] + "..."
+	}
+	_, _, err := a.client.Repositories.CreateStatus(ctx, owner, name, sha, &gh.RepoStatus{
+		State: gh.String(state), Context: gh.String(context), Description: gh.String(description),
+	})
+	return a.classify(err, "set commit status")
+}
+
+// PullRequest is an open pull request.
+type PullRequest struct {
+	Number int
+	URL    string
+	Head   string
+}
+
+// OpenOrUpdatePR opens a pull request from head to base, or, when one from
+// an fgd/ branch of this fabric is open, edits that one to point at the new
+// work. It returns the pull request.
+func (a *API) OpenOrUpdatePR(ctx context.Context, repository, head, base, title, body, marker string) (PullRequest, error) {
+	owner, name, _ := strings.Cut(repository, "/")
+	open, _, err := a.client.PullRequests.List(ctx, owner, name, &gh.PullRequestListOptions{State: "open", Base: base, ListOptions: gh.ListOptions{PerPage: 100}})
+	if err != nil {
+		return PullRequest{}, a.classify(err, "list pull requests")
+	}
+	for _, pr := range open {
+		if strings.HasPrefix(pr.GetHead().GetRef(), "fgd/") && strings.Contains(pr.GetBody(), marker) {
+			edited, _, err := a.client.PullRequests.Edit(ctx, owner, name, pr.GetNumber(), &gh.PullRequest{Title: gh.String(title), Body: gh.String(body)})
+			if err != nil {
+				return PullRequest{}, a.classify(err, "update pull request")
+			}
+			return PullRequest{Number: edited.GetNumber(), URL: edited.GetHTMLURL(), Head: pr.GetHead().GetRef()}, nil
+		}
+	}
+	pr, _, err := a.client.PullRequests.Create(ctx, owner, name, &gh.NewPullRequest{Title: gh.String(title), Head: gh.String(head), Base: gh.String(base), Body: gh.String(body)})
+	if err != nil {
+		return PullRequest{}, a.classify(err, "open pull request")
+	}
+	return PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Head: head}, nil
+}
+
+// FindOpenPR returns the open fgd pull request of a fabric, if any.
+func (a *API) FindOpenPR(ctx context.Context, repository, base, marker string) (PullRequest, bool, error) {
+	owner, name, _ := strings.Cut(repository, "/")
+	open, _, err := a.client.PullRequests.List(ctx, owner, name, &gh.PullRequestListOptions{State: "open", Base: base, ListOptions: gh.ListOptions{PerPage: 100}})
+	if err != nil {
+		return PullRequest{}, false, a.classify(err, "list pull requests")
+	}
+	for _, pr := range open {
+		if strings.HasPrefix(pr.GetHead().GetRef(), "fgd/") && strings.Contains(pr.GetBody(), marker) {
+			return PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Head: pr.GetHead().GetRef()}, true, nil
+		}
+	}
+	return PullRequest{}, false, nil
+}
+
+// classify turns a go-github error into a transient or permanent typed
+// error, honouring the rate-limit reset and Retry-After.
+func (a *API) classify(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	msg := what + ": " + Redact(err.Error(), a.secret)
+	var rl *gh.RateLimitError
+	var abuse *gh.AbuseRateLimitError
+	var resp *gh.ErrorResponse
+	var netErr net.Error
+	switch {
+	case errors.As(err, &rl):
+		wait := time.Until(rl.Rate.Reset.Time)
+		return &TransientError{Code: fgderr.GitHubRateLimit, Msg: what + ": GitHub rate limit reached", RetryAfter: max(wait, time.Second)}
+	case errors.As(err, &abuse):
+		return &TransientError{Code: fgderr.GitHubRateLimit, Msg: what + ": GitHub secondary rate limit", RetryAfter: max(abuse.GetRetryAfter(), time.Second)}
+	case errors.As(err, &resp) && resp.Response != nil:
+		switch code := resp.Response.StatusCode; {
+		case code == http.StatusUnauthorized:
+			return &fgderr.Error{Code: fgderr.GitHubAuth, Msg: what + ": GitHub refused the credentials"}
+		case code == http.StatusForbidden:
+			if after := resp.Response.Header.Get("Retry-After"); after != "" {
+				return &TransientError{Code: fgderr.GitHubRateLimit, Msg: what + ": GitHub asked to retry later", RetryAfter: parseRetryAfter(after)}
+			}
+			return &fgderr.Error{Code: fgderr.GitHubAuth, Msg: what + ": the token may not do this (403): " + resp.Message}
+		case code == http.StatusNotFound:
+			return &fgderr.Error{Code: fgderr.GitHubNotFound, Msg: what + ": not found (or not visible to the token)"}
+		case code == http.StatusTooManyRequests:
+			return &TransientError{Code: fgderr.GitHubRateLimit, Msg: msg, RetryAfter: parseRetryAfter(resp.Response.Header.Get("Retry-After"))}
+		case code >= 500:
+			return &TransientError{Code: fgderr.GitHubConnection, Msg: fmt.Sprintf("%s: GitHub answered %d", what, code)}
+		default:
+			return &fgderr.Error{Code: fgderr.SyncFailed, Msg: msg}
+		}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		return &TransientError{Code: fgderr.GitHubConnection, Msg: msg}
+	}
+	return &TransientError{Code: fgderr.GitHubConnection, Msg: msg}
+}
+
+func parseRetryAfter(v string) time.Duration {
+	if d, err := time.ParseDuration(strings.TrimSpace(v) + "s"); err == nil && d > 0 {
+		return d
+	}
+	return time.Second
+}
