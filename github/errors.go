@@ -39,7 +39,7 @@ var ErrPushRejected = errors.New("push rejected: the remote branch moved")
 
 // pushRejectedMarkers are the texts go-git and git receive-pack use for a
 // push refused because the remote ref moved.
-var pushRejectedMarkers = []string{"non-fast-forward", "fetch first", "cannot lock ref", "failed to lock", "stale info"}
+var pushRejectedMarkers = []string{"non-fast-forward", "fetch first", "failed to update ref", "cannot lock ref", "failed to lock", "stale info"}
 
 // classifyGit turns a go-git error into a typed, redacted error: transient
 // (*TransientError), a rejected push (ErrPushRejected), or permanent

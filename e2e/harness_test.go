@@ -1,0 +1,343 @@
+// Package e2e tests the sync end to end against real Redis, a real git
+// smart-HTTP server and go-github's payload types; only the GitHub REST API
+// is a fake (internal/githubfake).
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/fgd-sync/config"
+	"github.com/githedgehog/fgd-sync/fabrics"
+	"github.com/githedgehog/fgd-sync/handlers"
+	"github.com/githedgehog/fgd-sync/internal/githubfake"
+	"github.com/githedgehog/fgd-sync/internal/gittest"
+	"github.com/githedgehog/fgd-sync/internal/testredis"
+	"github.com/githedgehog/fgd-sync/jobs"
+	"github.com/githedgehog/fgd-sync/redisconn"
+	"github.com/githedgehog/fgd-sync/service"
+	"github.com/githedgehog/fgd-sync/store"
+	"github.com/githedgehog/fgd-sync/worker"
+)
+
+const (
+	webhookSecret = "e2e-webhook-secret-value"
+	gitToken      = "ghs_e2eGitTokenValue0123456789"
+	repository    = "acme/fabric-config"
+)
+
+// lockedBuffer collects logs from many goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// env is one fabric's world: Redis, the git server, the GitHub fake, the
+// webhook server, and workers.
+type env struct {
+	t        *testing.T
+	redis    *testredis.Server
+	rdb      redis.UniversalClient
+	git      *gittest.Server
+	api      *githubfake.Server
+	fabric   fabrics.Fabric
+	fabFile  string
+	webhook  *httptest.Server
+	store    *store.Store
+	insp     *asynq.Inspector
+	logs     *lockedBuffer
+	workerID int
+}
+
+type envOptions struct {
+	writeMode string
+	gitToken  string // what the git server requires; gitToken when empty
+}
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	if o.gitToken == "" {
+		o.gitToken = gitToken
+	}
+	e := &env{t: t, logs: &lockedBuffer{}}
+	e.redis = testredis.NewPrivate(t, testredis.Options{})
+	var err error
+	if e.rdb, err = redisconn.Open(e.redis.URL); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.rdb.Close() })
+	e.git = gittest.New(t, gittest.Options{Token: o.gitToken})
+	e.api = githubfake.New(t, gitToken)
+	mode := o.writeMode
+	if mode == "" {
+		mode = fabrics.WriteModePush
+	}
+	fabYAML := fmt.Sprintf("fabrics:\n  - name: dc1\n    repository: %s\n    clone_url: %s\n    branch: main\n    path: .\n    sync_interval: 0\n    write_mode: %s\n", repository, e.git.RepoURL(), mode)
+	e.fabFile = filepath.Join(t.TempDir(), "fabrics.yaml")
+	if err := os.WriteFile(e.fabFile, []byte(fabYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	list, err := fabrics.LoadFile(e.fabFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fabric = list[0]
+	e.store = store.New(e.rdb, "")
+	e.insp = asynq.NewInspectorFromRedisClient(e.rdb)
+
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.webhook = httptest.NewServer(handlers.NewRouter(handlers.RouterConfig{
+		Webhook: &handlers.WebhookHandler{
+			Secrets: [][]byte{[]byte(webhookSecret)},
+			Fabrics: fabrics.NewStaticIndex(list),
+			Queue:   asynq.NewClientFromRedisClient(e.rdb),
+			Metrics: handlers.NewMetrics(prometheus.NewRegistry()),
+			Logger:  log,
+		},
+		Redis:  handlers.RedisPinger(func(ctx context.Context) error { return e.rdb.Ping(ctx).Err() }),
+		Logger: log,
+	}))
+	t.Cleanup(e.webhook.Close)
+	t.Cleanup(func() {
+		if strings.Contains(e.logs.String(), gitToken) || strings.Contains(e.logs.String(), webhookSecret) {
+			t.Error("a secret appears in the logs")
+		}
+		if t.Failed() {
+			t.Logf("logs:\n%s", tail(e.logs.String(), 60))
+		}
+	})
+	return e
+}
+
+func tail(s string, lines int) string {
+	l := strings.Split(s, "\n")
+	if len(l) > lines {
+		l = l[len(l)-lines:]
+	}
+	return strings.Join(l, "\n")
+}
+
+// cfg is the configuration a worker of this env runs with.
+func (e *env) cfg(token string) config.Config {
+	e.workerID++
+	return config.Config{
+		RedisURL: config.Secret(e.redis.URL), GitHubToken: config.Secret(token), GitHubAPIURL: e.api.URL,
+		WorkerPoolSize: 4, SyncTimeout: time.Minute, DataDir: filepath.Join(e.t.TempDir(), fmt.Sprintf("w%d", e.workerID)),
+		FabricsFile: e.fabFile, GitAuthorName: "fgd-sync", GitAuthorEmail: "fgd-sync@users.noreply.github.com",
+	}
+}
+
+// startWorker runs a worker in this process until the test ends.
+func (e *env) startWorker(token string) {
+	e.t.Helper()
+	cfg := e.cfg(token)
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("worker", e.workerID)
+	h, err := service.NewSyncHandler(cfg, e.rdb, []fabrics.Fabric{e.fabric}, log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = worker.Run(ctx, worker.Options{Redis: e.rdb, Concurrency: 4, Logger: log, Sync: h, ShutdownTimeout: 5 * time.Second})
+	}()
+	e.t.Cleanup(func() { cancel(); <-done })
+}
+
+var (
+	buildOnce sync.Once
+	workerBin string
+	buildErr  error
+)
+
+// workerBinary builds cmd/worker once per test run.
+func workerBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "fgd-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		workerBin = filepath.Join(dir, "fgd-worker")
+		out, err := exec.Command("go", "build", "-o", workerBin, "../cmd/worker").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build worker: %v", buildErr)
+	}
+	return workerBin
+}
+
+// process is a worker running as its own OS process.
+type process struct {
+	cmd *exec.Cmd
+	out *lockedBuffer
+}
+
+func (e *env) startProcess(token string) *process {
+	e.t.Helper()
+	bin := workerBinary(e.t)
+	cfg := e.cfg(token)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(),
+		"HEDGEHOG_FGD_REDIS_URL="+cfg.RedisURL.Reveal(),
+		"HEDGEHOG_FGD_FABRICS_FILE="+e.fabFile,
+		"HEDGEHOG_FGD_GITHUB_TOKEN="+token,
+		"HEDGEHOG_FGD_GITHUB_API_URL="+e.api.URL,
+		"HEDGEHOG_FGD_DATA_DIR="+cfg.DataDir,
+		"HEDGEHOG_FGD_WORKER_POOL_SIZE=4",
+		"HEDGEHOG_FGD_LOG_LEVEL=debug",
+	)
+	p := &process{cmd: cmd, out: &lockedBuffer{}}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if strings.Contains(p.out.String(), token) && token != "" {
+			e.t.Error("a worker process logged the token")
+		}
+		if e.t.Failed() {
+			e.t.Logf("worker process output:\n%s", tail(p.out.String(), 40))
+		}
+	})
+	return p
+}
+
+// push sends a signed push webhook for the branch head, as GitHub would.
+func (e *env) push(delivery string, files ...string) []string {
+	e.t.Helper()
+	head := e.git.Head("main")
+	ev := &github.PushEvent{
+		Ref: github.String("refs/heads/main"), Before: github.String(strings.Repeat("0", 40)), After: github.String(head),
+		Repo:    &github.PushEventRepository{FullName: github.String(repository), Name: github.String("fabric-config")},
+		Pusher:  &github.CommitAuthor{Name: github.String("neteng")},
+		Commits: []*github.HeadCommit{{ID: github.String(head), Added: files, Message: github.String("update")}},
+		Size:    github.Int(1),
+	}
+	if len(files) == 0 {
+		ev.Commits, ev.Size = nil, github.Int(0)
+	}
+	body, _ := json.Marshal(ev)
+	mac := hmac.New(sha256.New, []byte(webhookSecret))
+	mac.Write(body)
+	req, _ := http.NewRequest(http.MethodPost, e.webhook.URL+"/webhooks/github", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", delivery)
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var ans struct {
+		Status  string   `json:"status"`
+		SyncIDs []string `json:"sync_ids"`
+	}
+	_ = json.Unmarshal(b, &ans)
+	if resp.StatusCode != http.StatusAccepted || len(ans.SyncIDs) != 1 {
+		e.t.Fatalf("webhook: %d %s", resp.StatusCode, b)
+	}
+	return ans.SyncIDs
+}
+
+// terminal states of a record.
+func terminal(state string) bool {
+	return state == store.StateSucceeded || state == store.StatePartial || state == store.StateFailed
+}
+
+// waitRecord polls a sync record until it is terminal.
+func (e *env) waitRecord(id string, within time.Duration) *store.Record {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		r, err := e.store.GetRecord(context.Background(), id)
+		if err == nil && terminal(r.State) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("sync %s not finished within %s: %+v %v", id, within, r, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitIdle polls until the queue holds no task that is waiting or running.
+func (e *env) waitIdle(within time.Duration) {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		info, err := e.insp.GetQueueInfo(jobs.DefaultQueue)
+		if err == nil && info.Pending+info.Active+info.Scheduled+info.Retry == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("queue not idle within %s: %+v %v", within, info, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// botCommits are the commits fgd-sync made.
+func (e *env) botCommits() []gittest.CommitInfo {
+	var out []gittest.CommitInfo
+	for _, c := range e.git.Log("main") {
+		if c.Author == "fgd-sync" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func vpc(name string, vlan int) string {
+	return fmt.Sprintf("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: %s\nspec:\n  subnets:\n    default:\n      subnet: 10.%d.%d.0/24\n      vlan: %d\n", name, vlan/256, vlan%256, vlan)
+}

@@ -1,0 +1,321 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/githedgehog/fgd-sync/internal/gittest"
+	"github.com/githedgehog/fgd-sync/jobs"
+	"github.com/githedgehog/fgd-sync/store"
+)
+
+const switchYAML = `apiVersion: wiring.githedgehog.com/v1beta1
+kind: Switch
+metadata:
+  name: leaf-1
+  annotations:
+    fabric.githedgehog.com/rack: r1
+spec:
+  role: server-leaf
+  asn: 65101
+  ip: 192.168.200.8/24
+  vlanNamespaces:
+  - default
+`
+
+// TestEndToEndAndNoLoop: raw files pushed, a signed webhook, one bot commit
+// with the managed tree and trailers, a success status; then the webhook of
+// the bot's own push makes no further commit.
+func TestEndToEndAndNoLoop(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.startWorker(gitToken)
+	userHead := e.git.Commit(map[string]string{"raw/vpcs.yaml": vpc("vpc-1", 1001) + "---\n" + vpc("vpc-2", 1002), "raw/site/switch.yaml": switchYAML}, nil, "add raw fabric")
+	ids := e.push("delivery-e2e-1", "raw/vpcs.yaml", "raw/site/switch.yaml")
+	rec := e.waitRecord(ids[0], time.Minute)
+
+	if rec.State != store.StateSucceeded || rec.Commit == "" || rec.Counts.ResourcesCreated != 3 {
+		t.Fatalf("record %+v", rec)
+	}
+	bots := e.botCommits()
+	if len(bots) != 1 || bots[0].Hash != e.git.Head("main") || bots[0].Hash != rec.Commit || bots[0].Parents[0] != userHead {
+		t.Fatalf("bot commits %+v, want one on top of %s", bots, userHead)
+	}
+	for _, trailer := range []string{"FGD-Sync-Id: " + ids[0], "FGD-Trigger: webhook"} {
+		if !strings.Contains(bots[0].Message, trailer) {
+			t.Fatalf("commit message lacks %q:\n%s", trailer, bots[0].Message)
+		}
+	}
+	tree := e.git.Tree("main")
+	if got := gittest.Files(tree, "managed/"); strings.Join(got, ",") != "managed/switches/leaf-1.yaml,managed/vpcs/vpc-1.yaml,managed/vpcs/vpc-2.yaml" {
+		t.Fatalf("managed tree %v", got)
+	}
+	if got := gittest.Files(tree, "raw/"); len(got) != 0 {
+		t.Fatalf("raw files left: %v", got)
+	}
+	if !strings.Contains(tree["managed/switches/leaf-1.yaml"], "fabric.githedgehog.com/rack: r1") {
+		t.Fatalf("switch:\n%s", tree["managed/switches/leaf-1.yaml"])
+	}
+	var stages []string
+	for _, s := range rec.Stages {
+		stages = append(stages, s.Name)
+	}
+	if strings.Join(stages, ",") != "fetch,ingest,commit,push,report" {
+		t.Fatalf("stages %v", stages)
+	}
+	if !hasStatus(e, userHead, "success") || !hasStatus(e, rec.Commit, "success") {
+		t.Fatalf("statuses %+v", e.api.Statuses())
+	}
+
+	// The bot's own push comes back as a webhook: nothing more to commit.
+	loop := e.push("delivery-e2e-2", "managed/vpcs/vpc-1.yaml")
+	rec2 := e.waitRecord(loop[0], time.Minute)
+	if rec2.State != store.StateSucceeded || rec2.Commit != "" || len(e.botCommits()) != 1 {
+		t.Fatalf("loop: record %+v, %d bot commits", rec2, len(e.botCommits()))
+	}
+}
+
+func hasStatus(e *env, sha, state string) bool {
+	for _, s := range e.api.Statuses() {
+		if s.SHA == sha && s.State == state && s.Repo == repository && s.Context == "fgd-sync/dc1" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBadFile: the bad file stays, the sync is partial, the failure status
+// names the file, and the other files are ingested.
+func TestBadFile(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.startWorker(gitToken)
+	bad := strings.Replace(vpc("vpc-bad", 1003), "vlan: 1003", "vlan: lots", 1)
+	head := e.git.Commit(map[string]string{"raw/good.yaml": vpc("vpc-good", 1001), "raw/bad.yaml": bad}, nil, "one good, one bad")
+	ids := e.push("delivery-bad-1", "raw/good.yaml", "raw/bad.yaml")
+	rec := e.waitRecord(ids[0], time.Minute)
+	if rec.State != store.StatePartial || len(rec.Errors) != 1 || rec.Errors[0].File != "raw/bad.yaml" || rec.Errors[0].Line != 9 || rec.Errors[0].Code != "FGD_1003" {
+		t.Fatalf("record %+v", rec)
+	}
+	tree := e.git.Tree("main")
+	if tree["raw/bad.yaml"] != bad {
+		t.Fatal("the bad file did not stay byte for byte")
+	}
+	if _, ok := tree["managed/vpcs/vpc-good.yaml"]; !ok {
+		t.Fatal("the good file was not ingested")
+	}
+	found := false
+	for _, s := range e.api.Statuses() {
+		found = found || (s.SHA == head && s.State == "failure" && strings.Contains(s.Description, "raw/bad.yaml"))
+	}
+	if !found {
+		t.Fatalf("no failure status naming raw/bad.yaml: %+v", e.api.Statuses())
+	}
+}
+
+// TestRaceWithExternalCommit: a commit lands between fetch and push; the
+// ingest still lands, on top of it, and nothing is force-pushed.
+func TestRaceWithExternalCommit(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.startWorker(gitToken)
+	e.git.Commit(map[string]string{"raw/vpc.yaml": vpc("vpc-race", 1001)}, nil, "raw")
+	var external string
+	e.git.BeforeNextPush(func() {
+		external = e.git.Commit(map[string]string{"docs/notes.md": "someone else was here\n"}, nil, "external change")
+	})
+	ids := e.push("delivery-race-1", "raw/vpc.yaml")
+	rec := e.waitRecord(ids[0], time.Minute)
+	if rec.State != store.StateSucceeded || external == "" {
+		t.Fatalf("record %+v external %q", rec, external)
+	}
+	log := e.git.Log("main")
+	if log[0].Author != "fgd-sync" || log[0].Parents[0] != external {
+		t.Fatalf("the ingest is not on top of the external commit: %+v", log[:2])
+	}
+	tree := e.git.Tree("main")
+	if tree["docs/notes.md"] == "" || tree["managed/vpcs/vpc-race.yaml"] == "" {
+		t.Fatalf("tree %v", gittest.Files(tree, ""))
+	}
+	if len(e.botCommits()) != 1 {
+		t.Fatalf("%d bot commits", len(e.botCommits()))
+	}
+}
+
+// TestTransientGitErrors: the git server answers 500 twice, then works.
+func TestTransientGitErrors(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.git.Commit(map[string]string{"raw/vpc.yaml": vpc("vpc-retry", 1001)}, nil, "raw")
+	e.git.FailNext(http.StatusInternalServerError, http.StatusInternalServerError)
+	e.startWorker(gitToken)
+	ids := e.push("delivery-500-1", "raw/vpc.yaml")
+	rec := e.waitRecord(ids[0], 2*time.Minute)
+	if rec.State != store.StateSucceeded || rec.Attempt != 3 || rec.Commit == "" {
+		t.Fatalf("record %+v, want success on attempt 3", rec)
+	}
+}
+
+// TestRateLimitedAPI: GitHub answers 403 with a rate-limit reset 2 s ahead;
+// the sync waits for the reset and succeeds.
+func TestRateLimitedAPI(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.git.Commit(map[string]string{"raw/vpc.yaml": vpc("vpc-rl", 1001)}, nil, "raw")
+	e.api.RateLimitNext(1, 2*time.Second)
+	e.startWorker(gitToken)
+	ids := e.push("delivery-rl-1", "raw/vpc.yaml")
+	rec := e.waitRecord(ids[0], 2*time.Minute)
+	if rec.State != store.StateSucceeded || rec.Attempt < 2 {
+		t.Fatalf("record %+v, want success after a retry", rec)
+	}
+	if !hasStatus(e, e.git.Head("main"), "success") || len(e.botCommits()) != 1 {
+		t.Fatalf("statuses %+v, bot commits %d", e.api.Statuses(), len(e.botCommits()))
+	}
+}
+
+// TestAuthFailureIsPermanent: git answers 401; no retry, FGD_4002, and the
+// token appears nowhere.
+func TestAuthFailureIsPermanent(t *testing.T) {
+	e := newEnv(t, envOptions{gitToken: "the-right-token-0000"})
+	e.git.Commit(map[string]string{"raw/vpc.yaml": vpc("vpc-auth", 1001)}, nil, "raw")
+	e.startWorker(gitToken) // not the token the server wants
+	ids := e.push("delivery-401-1", "raw/vpc.yaml")
+	rec := e.waitRecord(ids[0], time.Minute)
+	if rec.State != store.StateFailed || rec.Attempt != 1 || len(rec.Errors) == 0 || rec.Errors[0].Code != "FGD_4002" {
+		t.Fatalf("record %+v", rec)
+	}
+	info, err := e.insp.GetTaskInfo(jobs.DefaultQueue, ids[0])
+	if err != nil || info.State != asynq.TaskStateArchived || info.Retried != 0 {
+		t.Fatalf("task %+v %v, want archived without retry", info, err)
+	}
+	raw, _ := json.Marshal(rec)
+	if strings.Contains(string(raw), gitToken) || strings.Contains(info.LastErr, gitToken) {
+		t.Fatal("the token is in the record or the task error")
+	}
+}
+
+// TestPullRequestMode opens a pull request and leaves the base branch alone.
+func TestPullRequestMode(t *testing.T) {
+	e := newEnv(t, envOptions{writeMode: "pull-request"})
+	e.startWorker(gitToken)
+	head := e.git.Commit(map[string]string{"raw/vpc.yaml": vpc("vpc-pr", 1001)}, nil, "raw")
+	ids := e.push("delivery-pr-1", "raw/vpc.yaml")
+	rec := e.waitRecord(ids[0], time.Minute)
+	if rec.State != store.StateSucceeded || rec.PullRequest == "" {
+		t.Fatalf("record %+v", rec)
+	}
+	if e.git.Head("main") != head {
+		t.Fatal("pull-request mode pushed to the base branch")
+	}
+	prs := e.api.PullRequests()
+	if len(prs) != 1 || prs[0].GetHead().GetRef() != "fgd/sync-"+ids[0] || prs[0].GetBase().GetRef() != "main" {
+		t.Fatalf("pull requests %+v", prs)
+	}
+	if tree := e.git.Tree("fgd/sync-" + ids[0]); tree["managed/vpcs/vpc-pr.yaml"] == "" {
+		t.Fatal("the pull request branch lacks the managed file")
+	}
+}
+
+// TestConcurrentPushesTwoWorkers: 10 pushes in quick succession, 2 worker
+// processes. Syncs of the fabric never overlap, the final tree is right, and
+// coalescing makes fewer bot commits than pushes.
+func TestConcurrentPushesTwoWorkers(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.startProcess(gitToken)
+	e.startProcess(gitToken)
+	var ids []string
+	for i := 0; i < 10; i++ {
+		name := fmt.Sprintf("raw/vpc-%02d.yaml", i)
+		e.git.Commit(map[string]string{name: vpc(fmt.Sprintf("vpc-%02d", i), 1100+i)}, nil, "push "+name)
+		ids = append(ids, e.push(fmt.Sprintf("delivery-conc-%02d", i), name)...)
+	}
+	for _, id := range ids {
+		e.waitRecord(id, 3*time.Minute)
+	}
+	e.waitIdle(3 * time.Minute)
+
+	// Every sync that ran, follow-ups included.
+	recs, err := e.store.ListRecords(context.Background(), "dc1", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type span struct {
+		id         string
+		start, end time.Time
+	}
+	var ran []span
+	for _, r := range recs {
+		if !terminal(r.State) {
+			t.Fatalf("record %s is %s", r.ID, r.State)
+		}
+		if r.CoalescedInto == "" && r.StartedAt != nil {
+			ran = append(ran, span{r.ID, *r.StartedAt, *r.FinishedAt})
+		}
+	}
+	sort.Slice(ran, func(i, j int) bool { return ran[i].start.Before(ran[j].start) })
+	for i := 1; i < len(ran); i++ {
+		if ran[i].start.Before(ran[i-1].end) {
+			t.Fatalf("syncs %s and %s overlap: %v–%v and %v–%v", ran[i-1].id, ran[i].id, ran[i-1].start, ran[i-1].end, ran[i].start, ran[i].end)
+		}
+	}
+	tree := e.git.Tree("main")
+	if raw := gittest.Files(tree, "raw/"); len(raw) != 0 {
+		t.Fatalf("raw files left: %v", raw)
+	}
+	if managed := gittest.Files(tree, "managed/vpcs/"); len(managed) != 10 {
+		t.Fatalf("managed %v", managed)
+	}
+	bots := len(e.botCommits())
+	t.Logf("10 pushes, %d syncs ran, %d bot commits", len(ran), bots)
+	if bots >= 10 || bots == 0 {
+		t.Fatalf("%d bot commits for 10 pushes; triggers were not coalesced", bots)
+	}
+}
+
+// TestWorkerKilledMidSync: a worker is SIGKILLed while its push is in
+// flight; another worker completes the sync after the lease runs out, with
+// exactly one ingest commit and no half-written tree on the remote.
+func TestWorkerKilledMidSync(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.git.Commit(map[string]string{"raw/a.yaml": vpc("vpc-a", 1001), "raw/b.yaml": vpc("vpc-b", 1002)}, nil, "raw")
+	first := e.startProcess(gitToken)
+	inPush := make(chan struct{})
+	release := make(chan struct{})
+	e.git.BeforeNextPush(func() {
+		close(inPush)
+		<-release
+	})
+	ids := e.push("delivery-crash-1", "raw/a.yaml", "raw/b.yaml")
+	select {
+	case <-inPush:
+	case <-time.After(time.Minute):
+		t.Fatal("the first worker never pushed")
+	}
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.cmd.Wait()
+	close(release) // the dead worker's push reaches the server truncated
+	if r, _ := e.store.GetRecord(context.Background(), ids[0]); r == nil || r.State != store.StateRunning {
+		t.Fatalf("the killed sync should be left running: %+v", r)
+	}
+	if len(e.botCommits()) != 0 {
+		t.Fatal("a half-done push reached the branch")
+	}
+
+	e.startProcess(gitToken)
+	rec := e.waitRecord(ids[0], 3*time.Minute)
+	if rec.State != store.StateSucceeded || rec.Attempt < 2 {
+		t.Fatalf("record %+v", rec)
+	}
+	bots := e.botCommits()
+	tree := e.git.Tree("main")
+	if len(bots) != 1 || tree["managed/vpcs/vpc-a.yaml"] == "" || tree["managed/vpcs/vpc-b.yaml"] == "" || len(gittest.Files(tree, "raw/")) != 0 {
+		t.Fatalf("%d bot commits, tree %v", len(bots), gittest.Files(tree, ""))
+	}
+}

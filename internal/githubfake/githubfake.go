@@ -1,0 +1,173 @@
+// Package githubfake is the one fake fgd-sync's tests allow: an httptest
+// server that answers the GitHub REST API calls fgd-sync makes, as GitHub
+// documents them, and records them.
+package githubfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+)
+
+// Status is one commit status that was posted.
+type Status struct {
+	Repo, SHA, State, Context, Description string
+}
+
+// Server is the fake API.
+type Server struct {
+	URL   string
+	Token string // the token every call must carry
+
+	mu          sync.Mutex
+	statuses    []Status
+	prs         []*gh.PullRequest
+	calls       []string
+	rateLimited int // calls to answer with a rate-limit 403
+	resetIn     time.Duration
+	authHeaders []string
+}
+
+// New starts the fake.
+func New(t testing.TB, token string) *Server {
+	s := &Server{Token: token}
+	srv := httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL + "/"
+	return s
+}
+
+// RateLimitNext makes the next n calls answer 403 with X-RateLimit-Remaining
+// 0 and a reset resetIn ahead, as GitHub does.
+func (s *Server) RateLimitNext(n int, resetIn time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rateLimited, s.resetIn = n, resetIn
+}
+
+// Statuses returns the statuses posted so far.
+func (s *Server) Statuses() []Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Status(nil), s.statuses...)
+}
+
+// PullRequests returns the pull requests opened so far.
+func (s *Server) PullRequests() []*gh.PullRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*gh.PullRequest(nil), s.prs...)
+}
+
+// Calls lists "METHOD path" of every call.
+func (s *Server) Calls() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.calls...)
+}
+
+// AuthHeaders lists the Authorization header of every call.
+func (s *Server) AuthHeaders() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.authHeaders...)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, r.Method+" "+r.URL.Path)
+	s.authHeaders = append(s.authHeaders, r.Header.Get("Authorization"))
+	if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
+		return
+	}
+	w.Header().Set("X-RateLimit-Limit", "5000")
+	if s.rateLimited > 0 {
+		s.rateLimited--
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Used", "5000")
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(s.resetIn).Unix()+1, 10))
+		writeJSON(w, http.StatusForbidden, map[string]string{
+			"message":           "API rate limit exceeded for installation ID 1.",
+			"documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
+		})
+		return
+	}
+	w.Header().Set("X-RateLimit-Remaining", "4999")
+	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
+
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	// repos/{owner}/{repo}/statuses/{sha}
+	if len(parts) == 5 && parts[0] == "repos" && parts[3] == "statuses" && r.Method == http.MethodPost {
+		var in gh.RepoStatus
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Problems parsing JSON"})
+			return
+		}
+		s.statuses = append(s.statuses, Status{Repo: parts[1] + "/" + parts[2], SHA: parts[4], State: in.GetState(), Context: in.GetContext(), Description: in.GetDescription()})
+		in.ID = gh.Int64(int64(len(s.statuses)))
+		writeJSON(w, http.StatusCreated, in)
+		return
+	}
+	// repos/{owner}/{repo}/pulls[/{number}]
+	if len(parts) >= 4 && parts[0] == "repos" && parts[3] == "pulls" {
+		repo := parts[1] + "/" + parts[2]
+		switch {
+		case len(parts) == 4 && r.Method == http.MethodGet:
+			var open []*gh.PullRequest
+			for _, pr := range s.prs {
+				if pr.GetState() == "open" && (r.URL.Query().Get("base") == "" || pr.GetBase().GetRef() == r.URL.Query().Get("base")) {
+					open = append(open, pr)
+				}
+			}
+			writeJSON(w, http.StatusOK, open)
+		case len(parts) == 4 && r.Method == http.MethodPost:
+			var in gh.NewPullRequest
+			if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+				writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Problems parsing JSON"})
+				return
+			}
+			n := len(s.prs) + 1
+			pr := &gh.PullRequest{Number: gh.Int(n), State: gh.String("open"), Title: in.Title, Body: in.Body,
+				Head: &gh.PullRequestBranch{Ref: in.Head}, Base: &gh.PullRequestBranch{Ref: in.Base},
+				HTMLURL: gh.String(fmt.Sprintf("https://github.com/%s/pull/%d", repo, n))}
+			s.prs = append(s.prs, pr)
+			writeJSON(w, http.StatusCreated, pr)
+		case len(parts) == 5 && r.Method == http.MethodPatch:
+			n, _ := strconv.Atoi(parts[4])
+			if n < 1 || n > len(s.prs) {
+				writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+				return
+			}
+			var in gh.PullRequest
+			_ = json.NewDecoder(r.Body).Decode(&in)
+			pr := s.prs[n-1]
+			if in.Title != nil {
+				pr.Title = in.Title
+			}
+			if in.Body != nil {
+				pr.Body = in.Body
+			}
+			writeJSON(w, http.StatusOK, pr)
+		default:
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+		}
+		return
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+}
