@@ -28,6 +28,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'WebhookFixedRate' -benchtime 1x ./handlers/
 	$(GO) test -run '^$$' -bench . -benchmem ./fabrics/
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1,2 ./ingestion/
+	$(GO) test -run '^$$' -bench 'SyncLatency|FiftyFabrics' -benchtime 1x ./e2e/
 	@$(MAKE) -s bench-memory
 
 ## bench-memory: peak RSS of fgdctl ingest on the 10,126-document corpus
@@ -44,8 +45,9 @@ lint:
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+## demo: the whole sync on this machine: local git server, embedded Redis, signed webhook
 demo:
-	@echo "make demo arrives with the sync workflow (issue: Worker, the fgd:sync job end to end)"; exit 1
+	$(GO) run ./internal/demo
 
 clean:
 	rm -rf $(BIN)

@@ -69,7 +69,7 @@ func (l *lockedBuffer) String() string {
 // env is one fabric's world: Redis, the git server, the GitHub fake, the
 // webhook server, and workers.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	redis    *testredis.Server
 	rdb      redis.UniversalClient
 	git      *gittest.Server
@@ -88,7 +88,7 @@ type envOptions struct {
 	gitToken  string // what the git server requires; gitToken when empty
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	if o.gitToken == "" {
 		o.gitToken = gitToken
@@ -186,7 +186,7 @@ var (
 )
 
 // workerBinary builds cmd/worker once per test run.
-func workerBinary(t *testing.T) string {
+func workerBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "fgd-e2e-bin")
@@ -254,10 +254,19 @@ func (e *env) startProcess(token string) *process {
 // push sends a signed push webhook for the branch head, as GitHub would.
 func (e *env) push(delivery string, files ...string) []string {
 	e.t.Helper()
-	head := e.git.Head("main")
+	ids, err := pushFor(e, repository, delivery, e.git.Head("main"), files...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ids
+}
+
+// pushFor sends a signed push webhook of repo's head to e's webhook server.
+// It is safe to call from any goroutine.
+func pushFor(e *env, repo, delivery, head string, files ...string) ([]string, error) {
 	ev := &github.PushEvent{
 		Ref: github.String("refs/heads/main"), Before: github.String(strings.Repeat("0", 40)), After: github.String(head),
-		Repo:    &github.PushEventRepository{FullName: github.String(repository), Name: github.String("fabric-config")},
+		Repo:    &github.PushEventRepository{FullName: github.String(repo)},
 		Pusher:  &github.CommitAuthor{Name: github.String("neteng")},
 		Commits: []*github.HeadCommit{{ID: github.String(head), Added: files, Message: github.String("update")}},
 		Size:    github.Int(1),
@@ -275,7 +284,7 @@ func (e *env) push(delivery string, files ...string) []string {
 	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
@@ -285,9 +294,9 @@ func (e *env) push(delivery string, files ...string) []string {
 	}
 	_ = json.Unmarshal(b, &ans)
 	if resp.StatusCode != http.StatusAccepted || len(ans.SyncIDs) != 1 {
-		e.t.Fatalf("webhook: %d %s", resp.StatusCode, b)
+		return nil, fmt.Errorf("webhook: %d %s", resp.StatusCode, b)
 	}
-	return ans.SyncIDs
+	return ans.SyncIDs, nil
 }
 
 // terminal states of a record.

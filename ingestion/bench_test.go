@@ -79,4 +79,3 @@ func BenchmarkLoadBundle(b *testing.B) {
 		}
 	}
 }
-

@@ -11,7 +11,7 @@ import (
 // companion files that every fuzz input is ingested beside, so that the
 // fuzzer also explores conflicts and updates against them.
 var fuzzCompanions = fstest.MapFS{
-	"raw/companion.yaml": {Data: []byte("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n")},
+	"raw/companion.yaml":      {Data: []byte("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n")},
 	"managed/vpcs/vpc-2.yaml": {Data: []byte("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-2\n  namespace: default\nspec:\n  subnets:\n    default:\n      subnet: 10.0.2.0/24\n      vlan: 1002\n")},
 }
 

@@ -297,6 +297,12 @@ func (h *SyncHandler) finish(ctx context.Context, log *slog.Logger, rec *store.R
 	if issue != nil {
 		rec.Errors = append(rec.Errors, *issue)
 	}
+	if rec.Errors == nil {
+		rec.Errors = []ingestion.Issue{}
+	}
+	if rec.Warnings == nil {
+		rec.Warnings = []ingestion.Issue{}
+	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := h.Store.PutRecord(wctx, rec); err != nil {

@@ -113,4 +113,3 @@ func ParseSyncPayload(b []byte) (SyncPayload, error) {
 	}
 	return p, p.Validate()
 }
-

@@ -41,7 +41,10 @@ func Run(ctx context.Context, o Options) error {
 		Logger:          slogAdapter{o.Logger},
 		ShutdownTimeout: o.ShutdownTimeout,
 		RetryDelayFunc:  jobs.RetryDelay,
-		IsFailure:       jobs.IsFailure,
+		// asynq polls an empty queue every TaskCheckInterval: the default
+		// second would be most of a sync's latency.
+		TaskCheckInterval: 100 * time.Millisecond,
+		IsFailure:         jobs.IsFailure,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			id, _ := asynq.GetTaskID(ctx)
 			if jobs.IsFailure(err) {

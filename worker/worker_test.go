@@ -9,13 +9,19 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/githedgehog/fgd-sync/fabrics"
+	"github.com/githedgehog/fgd-sync/github"
+	"github.com/githedgehog/fgd-sync/ingestion"
+	"github.com/githedgehog/fgd-sync/internal/gittest"
 	"github.com/githedgehog/fgd-sync/internal/testredis"
 	"github.com/githedgehog/fgd-sync/jobs"
 	"github.com/githedgehog/fgd-sync/redisconn"
+	"github.com/githedgehog/fgd-sync/store"
 )
 
-// TestWorkerConsumes runs the real asynq server against Redis: a valid sync
-// task completes, a garbage one is archived without retries.
+// TestWorkerConsumes runs the real asynq server against Redis: a sync of a
+// fabric with nothing to ingest completes, a garbage task is archived
+// without retries.
 func TestWorkerConsumes(t *testing.T) {
 	rs := testredis.New(t)
 	rdb, err := redisconn.Open(rs.URL)
@@ -27,11 +33,24 @@ func TestWorkerConsumes(t *testing.T) {
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	t.Cleanup(func() { _ = insp.DeleteQueue(queue, true) })
 
+	git := gittest.New(t, gittest.Options{})
+	list, err := fabrics.Parse([]byte("fabrics:\n  - {name: dc1, repository: acme/x, clone_url: " + git.RepoURL() + "}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := ingestion.LoadBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	sync := &jobs.SyncHandler{Logger: log, Fabrics: fabrics.NewStaticIndex(list), Store: store.New(rdb, testredis.Unique("w")+":"),
+		Repos: &github.RepoCache{Dir: t.TempDir()}, Queue: asynq.NewClientFromRedisClient(rdb), Bundle: bundle}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, Options{Redis: rdb, Concurrency: 2, Queues: map[string]int{queue: 1},
-			Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), ShutdownTimeout: 5 * time.Second})
+			Logger: log, ShutdownTimeout: 5 * time.Second, Sync: sync})
 	}()
 
 	client := asynq.NewClientFromRedisClient(rdb)

@@ -64,8 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintln(stderr, "fgd-webhook:", err)
 			return 1
 		}
-		log.Warn("RUNNING ON THE EMBEDDED IN-MEMORY REDIS: queued jobs, fabrics and sync records do not survive a restart. " +
-			"Set " + config.VarRedisURL + " in production.")
+		log.Warn("RUNNING ON THE EMBEDDED IN-MEMORY REDIS: queued jobs, fabrics and sync records do not survive a restart. "+
+			"Set "+config.VarRedisURL+" in production.", "embedded_redis", "redis://"+rdb.Embedded.Addr())
 	}
 	if len(fabricList) == 0 {
 		log.Warn("no fabrics are registered; every push will be ignored", "hint", "set "+config.VarFabricsFile)

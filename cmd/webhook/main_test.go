@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/githedgehog/fgd-sync/internal/gittest"
 )
 
 func TestBadConfigurationExitsTwo(t *testing.T) {
@@ -76,7 +78,8 @@ func (l *lockedBuffer) String() string {
 }
 
 // TestMakeRun runs `make run` as a user on a fresh machine would, with no
-// Redis URL: it must serve /healthz and accept and consume a signed push.
+// Redis URL: it must serve /healthz, accept a signed push, and sync it (the
+// fabric lives on a local git server).
 func TestMakeRun(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed")
@@ -84,6 +87,9 @@ func TestMakeRun(t *testing.T) {
 	const secret = "make-run-secret-value"
 	const adminToken = "make-run-admin-token"
 	port := freePort(t)
+	git := gittest.New(t, gittest.Options{})
+	git.Commit(map[string]string{"raw/vpcs.yaml": "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets: {}\n"}, nil, "raw")
+	fabricsFile := writeTemp(t, "fabrics:\n  - name: dc1\n    repository: acme/fabric-config\n    clone_url: "+git.RepoURL()+"\n")
 	cmd := exec.Command("make", "-s", "run")
 	cmd.Dir = "../.."
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -97,6 +103,8 @@ func TestMakeRun(t *testing.T) {
 		"HEDGEHOG_FGD_LISTEN_ADDR=127.0.0.1:"+port,
 		"HEDGEHOG_FGD_GITHUB_WEBHOOK_SECRET="+secret,
 		"HEDGEHOG_FGD_ADMIN_TOKEN="+adminToken,
+		"HEDGEHOG_FGD_FABRICS_FILE="+fabricsFile,
+		"HEDGEHOG_FGD_DATA_DIR="+t.TempDir(),
 	)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -167,23 +175,27 @@ func TestMakeRun(t *testing.T) {
 		t.Fatalf("signed push: %d %+v", resp.StatusCode, answer)
 	}
 
-	// The embedded worker consumes the task: its log line names the sync id.
+	// The embedded worker syncs it: the managed file lands on the branch.
 	for {
-		if consumed(out.String(), answer.SyncIDs[0]) {
+		if finished(out.String(), answer.SyncIDs[0]) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the embedded worker never received the sync task")
+			t.Fatal("the embedded worker never finished the sync")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if tree := git.Tree("main"); tree["managed/vpcs/vpc-1.yaml"] == "" {
+		t.Fatalf("no managed file on the branch: %v", gittest.Files(tree, ""))
+	}
 }
 
-func consumed(logs, syncID string) bool {
+func finished(logs, syncID string) bool {
 	sc := bufio.NewScanner(strings.NewReader(logs))
 	for sc.Scan() {
 		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line["sync_id"] == syncID && line["process"] == "embedded-worker" {
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line["sync_id"] == syncID && line["process"] == "embedded-worker" &&
+			line["msg"] == "sync finished" && line["state"] == "succeeded" {
 			return true
 		}
 	}

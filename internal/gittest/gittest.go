@@ -16,11 +16,20 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 )
 
 // RepoName is the repository's path on the server.
 const RepoName = "fabric.git"
+
+// T is the part of testing.TB the server needs, so that make demo can run
+// it outside a test.
+type T interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	TempDir() string
+	Cleanup(func())
+}
 
 // Server is a git server with one bare repository whose branch main has a
 // first commit.
@@ -29,10 +38,10 @@ type Server struct {
 	BareDir string
 	Token   string // when set, every request needs basic auth x-access-token:Token
 
-	t        testing.TB
+	t        T
 	work     string // the "user's" clone, for commits made outside fgd-sync
 	mu       sync.Mutex
-	failures []int // statuses to answer to the next requests, in order
+	failures []int  // statuses to answer to the next requests, in order
 	hook     func() // run once before the next receive-pack (push) is served
 	requests atomic.Int64
 	pushes   atomic.Int64
@@ -44,7 +53,7 @@ type Options struct {
 }
 
 // New starts a server. It needs git installed, as CI and make test ensure.
-func New(t testing.TB, o Options) *Server {
+func New(t T, o Options) *Server {
 	t.Helper()
 	gitExec, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
