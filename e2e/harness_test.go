@@ -164,7 +164,11 @@ func (e *env) cfg(token string) config.Config {
 // startWorker runs a worker in this process until the test ends.
 func (e *env) startWorker(token string) {
 	e.t.Helper()
-	cfg := e.cfg(token)
+	e.startWorkerWith(e.cfg(token))
+}
+
+func (e *env) startWorkerWith(cfg config.Config) {
+	e.t.Helper()
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("worker", e.workerID)
 	h, err := service.NewSyncHandler(cfg, e.rdb, []fabrics.Fabric{e.fabric}, log)
 	if err != nil {

@@ -161,3 +161,34 @@ func parseRetryAfter(v string) time.Duration {
 	}
 	return time.Second
 }
+
+// Annotation points at one line of one file.
+type Annotation struct {
+	Path    string
+	Line    int
+	Title   string
+	Message string
+}
+
+// maxAnnotations is GitHub's limit of annotations per request.
+const maxAnnotations = 50
+
+// CreateCheckRun records a completed check run on sha with annotations.
+// Only a GitHub App may create check runs.
+func (a *API) CreateCheckRun(ctx context.Context, repository, sha, name, conclusion, title, summary string, annotations []Annotation) error {
+	owner, repo, _ := strings.Cut(repository, "/")
+	var anns []*gh.CheckRunAnnotation
+	for i, an := range annotations {
+		if i == maxAnnotations {
+			break
+		}
+		line := max(an.Line, 1)
+		anns = append(anns, &gh.CheckRunAnnotation{Path: gh.String(an.Path), StartLine: gh.Int(line), EndLine: gh.Int(line),
+			AnnotationLevel: gh.String("failure"), Title: gh.String(an.Title), Message: gh.String(an.Message)})
+	}
+	_, _, err := a.client.Checks.CreateCheckRun(ctx, owner, repo, gh.CreateCheckRunOptions{
+		Name: name, HeadSHA: sha, Status: gh.String("completed"), Conclusion: gh.String(conclusion),
+		Output: &gh.CheckRunOutput{Title: gh.String(title), Summary: gh.String(summary), Annotations: anns},
+	})
+	return a.classify(err, "create check run")
+}

@@ -20,18 +20,6 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
 
-// TokenSource gives the token for git over HTTPS: a personal token, or a
-// GitHub App installation token minted on demand. "" means no auth.
-type TokenSource interface {
-	Token(ctx context.Context) (string, error)
-}
-
-// StaticToken is a fixed token.
-type StaticToken string
-
-// Token returns the token.
-func (t StaticToken) Token(context.Context) (string, error) { return string(t), nil }
-
 // Author is the commit author.
 type Author struct {
 	Name  string
@@ -42,7 +30,7 @@ type Author struct {
 // clone can be thrown away and made again.
 type RepoCache struct {
 	Dir    string
-	Tokens TokenSource // nil: no auth (file:// and local paths)
+	Creds  Credentials // nil: no auth (file:// and local paths)
 	Author Author
 }
 
@@ -82,8 +70,8 @@ func CloneURL(explicit, apiURL, repository string) string {
 // first use, else fetched and hard-reset to the remote head. A clone that
 // cannot be opened or fetched for any reason but the network or the
 // credentials is thrown away and cloned again.
-func (rc *RepoCache) Open(ctx context.Context, key, url, branch string) (*Checkout, error) {
-	auth, secret, err := rc.auth(ctx, url)
+func (rc *RepoCache) Open(ctx context.Context, key, repository, url, branch string) (*Checkout, error) {
+	auth, secret, err := rc.auth(ctx, repository, url)
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +112,11 @@ func isCacheProblem(err error) bool {
 	return true
 }
 
-func (rc *RepoCache) auth(ctx context.Context, url string) (transport.AuthMethod, string, error) {
-	if rc.Tokens == nil || !(strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) {
+func (rc *RepoCache) auth(ctx context.Context, repository, url string) (transport.AuthMethod, string, error) {
+	if rc.Creds == nil || !(strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) {
 		return nil, "", nil
 	}
-	tok, err := rc.Tokens.Token(ctx)
+	tok, err := rc.Creds.Token(ctx, repository)
 	if err != nil {
 		return nil, "", err
 	}

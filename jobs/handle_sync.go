@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -41,15 +42,14 @@ type SyncStore interface {
 
 // Repositories opens a fabric's clone at the remote head.
 type Repositories interface {
-	Open(ctx context.Context, key, url, branch string) (*github.Checkout, error)
+	Open(ctx context.Context, key, repository, url, branch string) (*github.Checkout, error)
 	Drop(key string) error
 }
 
-// Reporter is the GitHub API side of a sync.
-type Reporter interface {
-	SetStatus(ctx context.Context, repository, sha, state, context, description string) error
-	OpenOrUpdatePR(ctx context.Context, repository, head, base, title, body, marker string) (github.PullRequest, error)
-	FindOpenPR(ctx context.Context, repository, base, marker string) (github.PullRequest, bool, error)
+// APIs gives the GitHub API client of a repository.
+type APIs interface {
+	API(ctx context.Context, repository string) (*github.API, error)
+	App() bool
 }
 
 // Enqueuer enqueues tasks (the coalesced follow-up).
@@ -76,7 +76,7 @@ type SyncHandler struct {
 	Fabrics  FabricSource
 	Store    SyncStore
 	Repos    Repositories
-	API      Reporter // nil: no commit statuses or pull requests
+	APIs     APIs // nil, or a nil API: no commit statuses, check runs or pull requests
 	Queue    Enqueuer
 	Bundle   *ingestion.Bundle
 	APIURL   string // for the default clone URL of GHES
@@ -344,10 +344,14 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 		attempts = DefaultMaxPushAttempts
 	}
 	statusCtx := StatusContextPrefix + "/" + fab.Name
+	api, err := h.api(ctx, fab.Repository)
+	if err != nil {
+		return err
+	}
 	var processed string
 	for try := 1; ; try++ {
 		st := startStage(rec, "fetch")
-		co, err := h.Repos.Open(ctx, fab.Name, url, fab.Branch)
+		co, err := h.Repos.Open(ctx, fab.Name, fab.Repository, url, fab.Branch)
 		st.done()
 		if err != nil {
 			return err
@@ -355,8 +359,8 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 		if processed == "" {
 			processed = co.Head()
 			rec.Head = processed
-			if h.API != nil && !p.Options.ValidateOnly {
-				if err := h.API.SetStatus(ctx, fab.Repository, processed, github.StatusPending, statusCtx, "fgd-sync is ingesting raw/"); err != nil {
+			if api != nil && !p.Options.ValidateOnly {
+				if err := api.SetStatus(ctx, fab.Repository, processed, github.StatusPending, statusCtx, "fgd-sync is ingesting raw/"); err != nil {
 					rec.Warnings = append(rec.Warnings, ingestion.Issue{Code: string(fgderr.CodeOf(err)), Message: "pending status not posted: " + github.Redact(err.Error(), h.Secrets...)})
 				}
 			}
@@ -389,17 +393,17 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 		}
 		if commit == "" {
 			// Nothing to write: fgd-sync's own output, or nothing new.
-			return h.report(ctx, fab, rec, processed, "", statusCtx, plan)
+			return h.report(ctx, api, fab, rec, processed, "", statusCtx, plan)
 		}
 
 		st = startStage(rec, "push")
 		if fab.WriteMode == fabrics.WriteModePullRequest {
-			err = h.pullRequest(ctx, co, fab, p, rec, plan)
+			err = h.pullRequest(ctx, api, co, fab, p, rec, plan)
 			st.done()
 			if err != nil {
 				return err
 			}
-			return h.report(ctx, fab, rec, processed, "", statusCtx, plan)
+			return h.report(ctx, api, fab, rec, processed, "", statusCtx, plan)
 		}
 		err = co.Push(ctx)
 		st.done()
@@ -414,7 +418,7 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 			return err
 		}
 		rec.Commit = commit
-		return h.report(ctx, fab, rec, processed, commit, statusCtx, plan)
+		return h.report(ctx, api, fab, rec, processed, commit, statusCtx, plan)
 	}
 }
 
@@ -434,13 +438,13 @@ func (h *SyncHandler) ingest(co *github.Checkout, fab fabrics.Fabric) (*ingestio
 
 // pullRequest pushes the sync's commit to an fgd/ branch and opens (or
 // updates) the fabric's pull request; the fabric branch is not touched.
-func (h *SyncHandler) pullRequest(ctx context.Context, co *github.Checkout, fab fabrics.Fabric, p SyncPayload, rec *store.Record, plan *ingestion.Plan) error {
-	if h.API == nil {
+func (h *SyncHandler) pullRequest(ctx context.Context, api *github.API, co *github.Checkout, fab fabrics.Fabric, p SyncPayload, rec *store.Record, plan *ingestion.Plan) error {
+	if api == nil {
 		return &fgderr.Error{Code: fgderr.GitHubAuth, Msg: "write_mode pull-request needs GitHub API credentials"}
 	}
 	marker := "<!-- fgd-sync fabric: " + fab.Name + " -->"
 	branch := "fgd/sync-" + p.SyncID
-	if open, ok, err := h.API.FindOpenPR(ctx, fab.Repository, fab.Branch, marker); err != nil {
+	if open, ok, err := api.FindOpenPR(ctx, fab.Repository, fab.Branch, marker); err != nil {
 		return err
 	} else if ok {
 		branch = open.Head
@@ -450,7 +454,7 @@ func (h *SyncHandler) pullRequest(ctx context.Context, co *github.Checkout, fab 
 	}
 	title := fmt.Sprintf("fgd-sync: ingest raw/ of fabric %s", fab.Name)
 	body := fmt.Sprintf("%s\n\n%s\n%s", commitSummary(plan), marker, "Merging this applies the normalized managed/ tree.")
-	pr, err := h.API.OpenOrUpdatePR(ctx, fab.Repository, branch, fab.Branch, title, body, marker)
+	pr, err := api.OpenOrUpdatePR(ctx, fab.Repository, branch, fab.Branch, title, body, marker)
 	if err != nil {
 		return err
 	}
@@ -459,10 +463,19 @@ func (h *SyncHandler) pullRequest(ctx context.Context, co *github.Checkout, fab 
 	return nil
 }
 
+// api is the repository's API client, or nil when there are no credentials.
+func (h *SyncHandler) api(ctx context.Context, repository string) (*github.API, error) {
+	if h.APIs == nil {
+		return nil, nil
+	}
+	return h.APIs.API(ctx, repository)
+}
+
 // report posts the final commit status on the head the sync processed, and
-// on its own commit when it made one.
-func (h *SyncHandler) report(ctx context.Context, fab fabrics.Fabric, rec *store.Record, processed, commit, statusCtx string, plan *ingestion.Plan) error {
-	if h.API == nil {
+// on its own commit when it made one; with a GitHub App, also a check run
+// whose annotations point at each rejected file and line.
+func (h *SyncHandler) report(ctx context.Context, api *github.API, fab fabrics.Fabric, rec *store.Record, processed, commit, statusCtx string, plan *ingestion.Plan) error {
+	if api == nil {
 		return nil
 	}
 	st := startStage(rec, "report")
@@ -475,7 +488,24 @@ func (h *SyncHandler) report(ctx context.Context, fab fabrics.Fabric, rec *store
 		if sha == "" {
 			continue
 		}
-		if err := h.API.SetStatus(ctx, fab.Repository, sha, state, statusCtx, desc); err != nil {
+		if err := api.SetStatus(ctx, fab.Repository, sha, state, statusCtx, desc); err != nil {
+			return err
+		}
+	}
+	if h.APIs.App() {
+		conclusion := "success"
+		if len(plan.Errors) > 0 {
+			conclusion = "failure"
+		}
+		var anns []github.Annotation
+		for _, e := range plan.Errors {
+			msg := e.Message
+			if e.Path != "" {
+				msg = e.Path + ": " + msg
+			}
+			anns = append(anns, github.Annotation{Path: path.Join(fab.Path, e.File), Line: e.Line, Title: e.Code, Message: msg})
+		}
+		if err := api.CreateCheckRun(ctx, fab.Repository, processed, statusCtx, conclusion, desc, commitSummary(plan), anns); err != nil {
 			return err
 		}
 	}

@@ -96,11 +96,16 @@ func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, list []fabrics
 	if err != nil {
 		return nil, fmt.Errorf("load the CRD bundle: %w", err)
 	}
+	creds, err := NewCredentials(cfg)
+	if err != nil {
+		return nil, err
+	}
 	h := &jobs.SyncHandler{
 		Logger:   log,
 		Fabrics:  fabrics.NewStaticIndex(list),
 		Store:    store.New(rdb, ""),
-		Repos:    &github.RepoCache{Dir: cfg.DataDir, Tokens: github.StaticToken(cfg.GitHubToken.Reveal()), Author: github.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}},
+		Repos:    &github.RepoCache{Dir: cfg.DataDir, Creds: creds, Author: github.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}},
+		APIs:     creds,
 		Queue:    asynq.NewClientFromRedisClient(rdb),
 		Bundle:   bundle,
 		APIURL:   cfg.GitHubAPIURL,
@@ -108,14 +113,21 @@ func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, list []fabrics
 		TaskOpts: taskOpts,
 		Secrets:  []string{cfg.GitHubToken.Reveal()},
 	}
-	if cfg.GitHubToken != "" {
-		api, err := github.NewAPI(cfg.GitHubAPIURL, cfg.GitHubToken.Reveal(), nil)
-		if err != nil {
-			return nil, err
-		}
-		h.API = api
-	} else {
-		log.Warn("no " + config.VarGitHubToken + ": commit statuses and pull requests are off; git runs without credentials")
+	if cfg.GitHubToken == "" && cfg.GitHubAppID == 0 {
+		log.Warn("no " + config.VarGitHubToken + " and no GitHub App: commit statuses and pull requests are off; git runs without credentials")
 	}
 	return h, nil
+}
+
+// NewCredentials returns GitHub App credentials when an App is configured,
+// else token credentials (possibly empty).
+func NewCredentials(cfg config.Config) (github.Credentials, error) {
+	if cfg.GitHubAppID != 0 {
+		c, err := github.NewAppCredentials(cfg.GitHubAPIURL, cfg.GitHubAppID, cfg.GitHubAppKeyFile, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", config.VarGitHubAppKeyFile, err)
+		}
+		return c, nil
+	}
+	return github.NewTokenCredentials(cfg.GitHubAPIURL, cfg.GitHubToken.Reveal(), nil)
 }

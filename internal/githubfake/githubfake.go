@@ -4,6 +4,7 @@
 package githubfake
 
 import (
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v4"
 	gh "github.com/google/go-github/v60/github"
 )
 
@@ -22,15 +24,34 @@ type Status struct {
 	Repo, SHA, State, Context, Description string
 }
 
+// CheckRun is one check run that was created.
+type CheckRun struct {
+	Repo        string
+	Options     gh.CreateCheckRunOptions
+	Annotations []*gh.CheckRunAnnotation
+}
+
+// App makes the fake a GitHub App's world: App endpoints need a JWT signed
+// with Key for AppID, and they mint InstallationToken.
+type App struct {
+	ID                int64
+	Key               *rsa.PublicKey
+	InstallationID    int64
+	InstallationToken string
+}
+
 // Server is the fake API.
 type Server struct {
 	URL   string
 	Token string // the token every call must carry
+	App   *App
 
 	mu          sync.Mutex
 	statuses    []Status
 	prs         []*gh.PullRequest
 	calls       []string
+	checkRuns   []CheckRun
+	minted      int
 	rateLimited int // calls to answer with a rate-limit 403
 	resetIn     time.Duration
 	authHeaders []string
@@ -67,6 +88,40 @@ func (s *Server) PullRequests() []*gh.PullRequest {
 	return append([]*gh.PullRequest(nil), s.prs...)
 }
 
+// CheckRuns returns the check runs created so far.
+func (s *Server) CheckRuns() []CheckRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]CheckRun(nil), s.checkRuns...)
+}
+
+// TokensMinted counts installation tokens handed out.
+func (s *Server) TokensMinted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.minted
+}
+
+// validJWT checks an App JWT: RS256, signed by the App's key, issued by it.
+func (s *Server) validJWT(header string) bool {
+	raw, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || s.App == nil {
+		return false
+	}
+	tok, err := jwt.Parse(raw, func(t *jwt.Token) (any, error) {
+		if _, ok := t.Method.(*jwt.SigningMethodRSA); !ok {
+			return nil, fmt.Errorf("unexpected signing method %v", t.Header["alg"])
+		}
+		return s.App.Key, nil
+	})
+	if err != nil || !tok.Valid {
+		return false
+	}
+	claims, _ := tok.Claims.(jwt.MapClaims)
+	iss := fmt.Sprint(claims["iss"])
+	return iss == strconv.FormatInt(s.App.ID, 10)
+}
+
 // Calls lists "METHOD path" of every call.
 func (s *Server) Calls() []string {
 	s.mu.Lock()
@@ -92,7 +147,32 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, r.Method+" "+r.URL.Path)
 	s.authHeaders = append(s.authHeaders, r.Header.Get("Authorization"))
-	if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if s.App != nil {
+		// App endpoints: the JWT. Everything else: the installation token.
+		switch {
+		case len(parts) == 4 && parts[0] == "repos" && parts[3] == "installation" && r.Method == http.MethodGet:
+			if !s.validJWT(r.Header.Get("Authorization")) {
+				writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "A JSON web token could not be decoded"})
+				return
+			}
+			writeJSON(w, http.StatusOK, &gh.Installation{ID: gh.Int64(s.App.InstallationID), AppID: gh.Int64(s.App.ID)})
+			return
+		case len(parts) == 4 && parts[0] == "app" && parts[1] == "installations" && parts[3] == "access_tokens" && r.Method == http.MethodPost:
+			if !s.validJWT(r.Header.Get("Authorization")) || parts[2] != strconv.FormatInt(s.App.InstallationID, 10) {
+				writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "A JSON web token could not be decoded"})
+				return
+			}
+			s.minted++
+			writeJSON(w, http.StatusCreated, &gh.InstallationToken{Token: gh.String(s.App.InstallationToken),
+				ExpiresAt: &gh.Timestamp{Time: time.Now().Add(time.Hour)}})
+			return
+		}
+		if r.Header.Get("Authorization") != "token "+s.App.InstallationToken {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
+			return
+		}
+	} else if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
 		return
 	}
@@ -111,7 +191,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-RateLimit-Remaining", "4999")
 	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
 
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	// repos/{owner}/{repo}/check-runs
+	if len(parts) == 4 && parts[0] == "repos" && parts[3] == "check-runs" && r.Method == http.MethodPost {
+		var in gh.CreateCheckRunOptions
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Problems parsing JSON"})
+			return
+		}
+		cr := CheckRun{Repo: parts[1] + "/" + parts[2], Options: in}
+		if in.Output != nil {
+			cr.Annotations = in.Output.Annotations
+		}
+		s.checkRuns = append(s.checkRuns, cr)
+		writeJSON(w, http.StatusCreated, &gh.CheckRun{ID: gh.Int64(int64(len(s.checkRuns))), Name: gh.String(in.Name), HeadSHA: gh.String(in.HeadSHA)})
+		return
+	}
 	// repos/{owner}/{repo}/statuses/{sha}
 	if len(parts) == 5 && parts[0] == "repos" && parts[3] == "statuses" && r.Method == http.MethodPost {
 		var in gh.RepoStatus
