@@ -39,6 +39,7 @@ const (
 	VarGitAuthorEmail    = Prefix + "GIT_AUTHOR_EMAIL"
 	VarDashboardReadOnly = Prefix + "DASHBOARD_READONLY"
 	VarLogLevel          = Prefix + "LOG_LEVEL"
+	VarWorkerMetricsAddr = Prefix + "WORKER_METRICS_ADDR"
 )
 
 // Role says which process is loading the configuration, because each one
@@ -91,6 +92,9 @@ type Config struct {
 	GitAuthorEmail    string
 	DashboardReadOnly bool
 	LogLevel          string
+	// WorkerMetricsAddr is where a standalone worker serves /metrics and
+	// /healthz; empty serves nothing.
+	WorkerMetricsAddr string
 }
 
 // Embedded reports whether the process should run on the embedded Redis.
@@ -146,6 +150,7 @@ var variables = []variable{
 	{VarGitAuthorEmail, "commit author email", false},
 	{VarDashboardReadOnly, "make the Asynqmon dashboard read-only", false},
 	{VarLogLevel, "debug, info, warn or error", false},
+	{VarWorkerMetricsAddr, "where cmd/worker serves /metrics and /healthz (empty: off)", false},
 }
 
 // FlagName is the command-line flag that overrides an environment variable:
@@ -319,6 +324,12 @@ func build(role Role, raw map[string]string) (Config, error) {
 			return Config{}, &Error{Var: VarGitAuthorEmail, Msg: fmt.Sprintf("must be a plain email address such as bot@example.com, got %q", v)}
 		}
 		c.GitAuthorEmail = v
+	}
+	if v := raw[VarWorkerMetricsAddr]; v != "" {
+		if _, port, err := net.SplitHostPort(v); err != nil || !validPort(port) {
+			return Config{}, &Error{Var: VarWorkerMetricsAddr, Msg: fmt.Sprintf("must be host:port such as :9091, got %q", v)}
+		}
+		c.WorkerMetricsAddr = v
 	}
 	if v := raw[VarLogLevel]; v != "" {
 		switch v {

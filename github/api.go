@@ -120,6 +120,10 @@ func (a *API) classify(err error, what string) error {
 	if err == nil {
 		return nil
 	}
+	var te *TransientError
+	if errors.As(err, &te) {
+		return te // from the circuit breaker
+	}
 	msg := what + ": " + Redact(err.Error(), a.secret)
 	var rl *gh.RateLimitError
 	var abuse *gh.AbuseRateLimitError

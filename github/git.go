@@ -29,14 +29,17 @@ type Author struct {
 // RepoCache keeps one clone per fabric under Dir. It is only a cache: any
 // clone can be thrown away and made again.
 type RepoCache struct {
-	Dir    string
-	Creds  Credentials // nil: no auth (file:// and local paths)
-	Author Author
+	Dir      string
+	Creds    Credentials // nil: no auth (file:// and local paths)
+	Author   Author
+	Breakers *Breakers // nil: no circuit breaking
 }
 
 // Checkout is a fabric's clone, reset to the remote branch head.
 type Checkout struct {
-	repo   *git.Repository
+	breakers *Breakers
+	host     string
+	repo     *git.Repository
 	dir    string
 	branch string
 	auth   transport.AuthMethod
@@ -76,9 +79,9 @@ func (rc *RepoCache) Open(ctx context.Context, key, repository, url, branch stri
 		return nil, err
 	}
 	dir := filepath.Join(rc.Dir, key)
-	c := &Checkout{dir: dir, branch: branch, auth: auth, secret: secret, author: rc.Author}
+	c := &Checkout{dir: dir, branch: branch, auth: auth, secret: secret, author: rc.Author, breakers: rc.Breakers, host: HostOf(url)}
 	if _, statErr := os.Stat(filepath.Join(dir, ".git")); statErr == nil {
-		err := c.refresh(ctx)
+		err := c.breakers.Do(c.host, func() error { return c.refresh(ctx) })
 		if err == nil {
 			return c, nil
 		}
@@ -90,7 +93,7 @@ func (rc *RepoCache) Open(ctx context.Context, key, repository, url, branch stri
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("drop cached clone: %w", err)
 	}
-	if err := c.clone(ctx, url); err != nil {
+	if err := c.breakers.Do(c.host, func() error { return c.clone(ctx, url) }); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -293,11 +296,13 @@ func (c *Checkout) PushBranch(ctx context.Context, branch string) error {
 }
 
 func (c *Checkout) push(ctx context.Context, spec string) error {
-	err := c.repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []gitconfig.RefSpec{gitconfig.RefSpec(spec)}, Auth: c.auth})
-	if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return nil
-	}
-	return classifyGit(err, "push", c.secret)
+	return c.breakers.Do(c.host, func() error {
+		err := c.repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []gitconfig.RefSpec{gitconfig.RefSpec(spec)}, Auth: c.auth})
+		if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
+			return nil
+		}
+		return classifyGit(err, "push", c.secret)
+	})
 }
 
 // Drop removes a fabric's cached clone.

@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/githedgehog/fgd-sync/config"
@@ -91,12 +94,13 @@ func LoadFabrics(cfg config.Config) ([]fabrics.Fabric, error) {
 
 // NewSyncHandler wires the sync job: the fabrics, the Redis store, the
 // repository cache, the GitHub API and the CRD bundle.
-func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, list []fabrics.Fabric, log *slog.Logger, taskOpts ...asynq.Option) (*jobs.SyncHandler, error) {
+func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, list []fabrics.Fabric, log *slog.Logger, reg prometheus.Registerer, taskOpts ...asynq.Option) (*jobs.SyncHandler, error) {
 	bundle, err := ingestion.LoadBundle()
 	if err != nil {
 		return nil, fmt.Errorf("load the CRD bundle: %w", err)
 	}
-	creds, err := NewCredentials(cfg)
+	breakers := github.NewBreakers(github.DefaultBreakerSettings, reg)
+	creds, err := NewCredentials(cfg, breakers.Transport(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +108,7 @@ func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, list []fabrics
 		Logger:   log,
 		Fabrics:  fabrics.NewStaticIndex(list),
 		Store:    store.New(rdb, ""),
-		Repos:    &github.RepoCache{Dir: cfg.DataDir, Creds: creds, Author: github.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}},
+		Repos:    &github.RepoCache{Dir: cfg.DataDir, Creds: creds, Author: github.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}, Breakers: breakers},
 		APIs:     creds,
 		Queue:    asynq.NewClientFromRedisClient(rdb),
 		Bundle:   bundle,
@@ -121,13 +125,13 @@ func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, list []fabrics
 
 // NewCredentials returns GitHub App credentials when an App is configured,
 // else token credentials (possibly empty).
-func NewCredentials(cfg config.Config) (github.Credentials, error) {
+func NewCredentials(cfg config.Config, transport http.RoundTripper) (github.Credentials, error) {
 	if cfg.GitHubAppID != 0 {
-		c, err := github.NewAppCredentials(cfg.GitHubAPIURL, cfg.GitHubAppID, cfg.GitHubAppKeyFile, nil)
+		c, err := github.NewAppCredentials(cfg.GitHubAPIURL, cfg.GitHubAppID, cfg.GitHubAppKeyFile, transport)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", config.VarGitHubAppKeyFile, err)
 		}
 		return c, nil
 	}
-	return github.NewTokenCredentials(cfg.GitHubAPIURL, cfg.GitHubToken.Reveal(), nil)
+	return github.NewTokenCredentials(cfg.GitHubAPIURL, cfg.GitHubToken.Reveal(), &http.Client{Transport: transport, Timeout: 30 * time.Second})
 }

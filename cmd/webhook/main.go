@@ -113,7 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer stopWorker()
 	if cfg.Embedded() {
 		wlog := log.With("process", "embedded-worker")
-		sync, err := service.NewSyncHandler(cfg, rdb.Client, fabricList, wlog)
+		sync, err := service.NewSyncHandler(cfg, rdb.Client, fabricList, wlog, reg)
 		if err != nil {
 			fmt.Fprintln(stderr, "fgd-webhook:", err)
 			return 1

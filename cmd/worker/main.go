@@ -7,9 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/service"
@@ -44,10 +51,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	defer rdb.Close()
-	sync, err := service.NewSyncHandler(cfg, rdb.Client, fabricList, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sync, err := service.NewSyncHandler(cfg, rdb.Client, fabricList, log, reg)
 	if err != nil {
 		fmt.Fprintln(stderr, "fgd-worker:", err)
 		return 1
+	}
+	if cfg.WorkerMetricsAddr != "" && cfg.MetricsEnabled {
+		ln, err := net.Listen("tcp", cfg.WorkerMetricsAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "fgd-worker: %s: cannot listen on %s: %v\n", config.VarWorkerMetricsAddr, cfg.WorkerMetricsAddr, err)
+			return 2
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"status":"ok"}`)) })
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		log.Info("worker metrics listening", "addr", ln.Addr().String())
 	}
 	if err := worker.Run(ctx, worker.Options{Redis: rdb.Client, Concurrency: cfg.WorkerPoolSize, Logger: log, Sync: sync}); err != nil {
 		log.Error("worker failed", "error", err)

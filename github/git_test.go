@@ -1,0 +1,81 @@
+package github
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/githedgehog/fgd-sync/internal/gittest"
+)
+
+// TestRepoCache: first use clones, later uses fetch and reset, and a corrupt
+// cache is thrown away and cloned again; all over git's smart HTTP.
+func TestRepoCache(t *testing.T) {
+	srv := gittest.New(t, gittest.Options{Token: "tok-1234"})
+	creds, _ := NewTokenCredentials("", "tok-1234", nil)
+	rc := &RepoCache{Dir: t.TempDir(), Creds: creds, Author: Author{Name: "fgd-sync", Email: "bot@example.com"}}
+	ctx := context.Background()
+
+	co, err := rc.Open(ctx, "dc1", "acme/x", srv.RepoURL(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if co.Head() != srv.Head("main") {
+		t.Fatal("clone is not at the remote head")
+	}
+	// Leftovers of a failed sync are dropped on the next open.
+	if err := os.WriteFile(filepath.Join(co.Dir(), "stray.yaml"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	head := srv.Commit(map[string]string{"raw/a.yaml": "a: 1\n"}, nil, "more")
+	co, err = rc.Open(ctx, "dc1", "acme/x", srv.RepoURL(), "main")
+	if err != nil || co.Head() != head {
+		t.Fatalf("fetch: %v head %s want %s", err, co.Head(), head)
+	}
+	if _, err := os.Stat(filepath.Join(co.Dir(), "stray.yaml")); !os.IsNotExist(err) {
+		t.Fatal("untracked leftovers survived the reset")
+	}
+	if _, err := os.Stat(filepath.Join(co.Dir(), "raw", "a.yaml")); err != nil {
+		t.Fatal("the work tree was not reset to the new head")
+	}
+	// Corrupt the cache: it is cloned again.
+	if err := os.WriteFile(filepath.Join(co.Dir(), ".git", "HEAD"), []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(co.Dir(), ".git", "objects")); err != nil {
+		t.Fatal(err)
+	}
+	co, err = rc.Open(ctx, "dc1", "acme/x", srv.RepoURL(), "main")
+	if err != nil || co.Head() != head {
+		t.Fatalf("re-clone: %v", err)
+	}
+	// Commit and push.
+	sha, err := co.Commit(".", Change{Writes: map[string][]byte{"managed/vpcs/x.yaml": []byte("kind: VPC\n")}, Removes: []string{"raw/a.yaml"}}, "msg\n\nFGD-Sync-Id: 1\n")
+	if err != nil || sha == "" {
+		t.Fatalf("commit: %q %v", sha, err)
+	}
+	if err := co.Push(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tree := srv.Tree("main")
+	if tree["managed/vpcs/x.yaml"] != "kind: VPC\n" || tree["raw/a.yaml"] != "" {
+		t.Fatalf("pushed tree %v", gittest.Files(tree, ""))
+	}
+	// An empty change commits nothing.
+	if sha, err := co.Commit(".", Change{}, "nothing"); err != nil || sha != "" {
+		t.Fatalf("empty change: %q %v", sha, err)
+	}
+}
+
+func TestRepoCacheWrongBranchIsPermanent(t *testing.T) {
+	srv := gittest.New(t, gittest.Options{})
+	rc := &RepoCache{Dir: t.TempDir()}
+	_, err := rc.Open(context.Background(), "dc1", "acme/x", srv.RepoURL(), "no-such-branch")
+	if err == nil {
+		t.Fatal("no error for a missing branch")
+	}
+	if transient, _ := IsTransient(err); transient {
+		t.Fatalf("a missing branch must be permanent: %v", err)
+	}
+}

@@ -1,0 +1,152 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/internal/githubfake"
+)
+
+func TestRedact(t *testing.T) {
+	in := `clone "https://x-access-token:ghs_secret123@github.com/acme/x.git": token ghs_secret123 refused`
+	out := Redact(in, "ghs_secret123")
+	if strings.Contains(out, "ghs_secret123") || !strings.Contains(out, "https://[redacted]@github.com") {
+		t.Fatalf("redacted: %s", out)
+	}
+}
+
+func TestClassifyGit(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		transient bool
+		rejected  bool
+		code      fgderr.Code
+	}{
+		{"auth", fmt.Errorf("x: %w", transport.ErrAuthenticationRequired), false, false, fgderr.GitHubAuth},
+		{"forbidden", transport.ErrAuthorizationFailed, false, false, fgderr.GitHubAuth},
+		{"not found", transport.ErrRepositoryNotFound, false, false, fgderr.GitHubNotFound},
+		{"client-side non-fast-forward", errors.New("non-fast-forward update: refs/heads/main"), false, true, ""},
+		{"server-side rejection", errors.New("command error on refs/heads/main: failed to update ref"), false, true, ""},
+		{"timeout", context.DeadlineExceeded, true, false, fgderr.SyncTimeout},
+		{"missing branch", errors.New("couldn't find remote ref refs/heads/nope"), false, false, fgderr.GitHubNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := classifyGit(tc.err, "fetch", "s3cret")
+			transient, _ := IsTransient(err)
+			if transient != tc.transient || errors.Is(err, ErrPushRejected) != tc.rejected {
+				t.Fatalf("%v: transient=%v rejected=%v", err, transient, errors.Is(err, ErrPushRejected))
+			}
+			if tc.code != "" && fgderr.CodeOf(err) != tc.code {
+				var te *TransientError
+				if !errors.As(err, &te) || te.Code != tc.code {
+					t.Fatalf("%v: code %s, want %s", err, fgderr.CodeOf(err), tc.code)
+				}
+			}
+		})
+	}
+}
+
+func TestCloneURL(t *testing.T) {
+	for _, tc := range []struct{ explicit, api, repo, want string }{
+		{"", "https://api.github.com/", "acme/x", "https://github.com/acme/x.git"},
+		{"", "https://ghe.example.com/api/v3/", "acme/x", "https://ghe.example.com/acme/x.git"},
+		{"file:///srv/x.git", "https://api.github.com/", "acme/x", "file:///srv/x.git"},
+	} {
+		if got := CloneURL(tc.explicit, tc.api, tc.repo); got != tc.want {
+			t.Errorf("CloneURL(%q, %q) = %q, want %q", tc.explicit, tc.api, got, tc.want)
+		}
+	}
+}
+
+func TestAPIRateLimitIsTransientUntilReset(t *testing.T) {
+	fake := githubfake.New(t, "tok")
+	api, err := NewAPI(fake.URL, "tok", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.RateLimitNext(1, 2*time.Second)
+	err = api.SetStatus(context.Background(), "acme/x", "abc", StatusSuccess, "fgd-sync/dc1", "ok")
+	transient, after := IsTransient(err)
+	if !transient || after < time.Second || after > 5*time.Second || fgderr.CodeOf(err) == fgderr.GitHubAuth {
+		t.Fatalf("rate limit: %v transient=%v after=%s", err, transient, after)
+	}
+	var te *TransientError
+	if !errors.As(err, &te) || te.Code != fgderr.GitHubRateLimit {
+		t.Fatalf("code: %v", err)
+	}
+}
+
+func TestAPIBadCredentialsArePermanent(t *testing.T) {
+	fake := githubfake.New(t, "right")
+	api, _ := NewAPI(fake.URL, "wrong-token-value", nil)
+	err := api.SetStatus(context.Background(), "acme/x", "abc", StatusSuccess, "c", "d")
+	if transient, _ := IsTransient(err); transient || fgderr.CodeOf(err) != fgderr.GitHubAuth || strings.Contains(err.Error(), "wrong-token-value") {
+		t.Fatalf("bad credentials: %v", err)
+	}
+}
+
+// TestBreakerOpensAndRecovers: five 5xx in a row open the host's breaker;
+// calls then fail fast without reaching the host, until the cool-down lets
+// a trial through.
+func TestBreakerOpensAndRecovers(t *testing.T) {
+	var hits atomic.Int64
+	var healthy atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if !healthy.Load() {
+			http.Error(w, `{"message":"Server Error"}`, http.StatusBadGateway)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id":1,"state":"success"}`))
+	}))
+	defer srv.Close()
+	reg := prometheus.NewRegistry()
+	b := NewBreakers(BreakerSettings{ConsecutiveFailures: 5, Cooldown: 200 * time.Millisecond}, reg)
+	api, err := NewAPI(srv.URL+"/", "tok", &http.Client{Transport: b.Transport(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func() error {
+		return api.SetStatus(context.Background(), "acme/x", "abc", StatusSuccess, "c", "d")
+	}
+	for i := 0; i < 5; i++ {
+		if transient, _ := IsTransient(call()); !transient {
+			t.Fatalf("a 502 must be transient")
+		}
+	}
+	before := hits.Load()
+	err = call()
+	if transient, after := IsTransient(err); !transient || after != 200*time.Millisecond || hits.Load() != before {
+		t.Fatalf("open breaker: %v, hits %d→%d", err, before, hits.Load())
+	}
+	host := strings.TrimPrefix(srv.URL, "http://")
+	if v := testutil.ToFloat64(b.state.WithLabelValues(host)); v != 2 {
+		t.Fatalf("state metric %v, want 2 (open)", v)
+	}
+	healthy.Store(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for call() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the breaker never closed again")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if v := testutil.ToFloat64(b.state.WithLabelValues(host)); v != 0 {
+		t.Fatalf("state metric %v, want 0 (closed)", v)
+	}
+}

@@ -1,0 +1,34 @@
+package jobs
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/github"
+)
+
+func TestRetryDelay(t *testing.T) {
+	plain := errors.New("boom")
+	for n := 0; n < 12; n++ {
+		d := RetryDelay(n, plain, nil)
+		max := retryBase << min(n, 10)
+		if max > retryMax {
+			max = retryMax
+		}
+		if d < max/2 || d > max {
+			t.Fatalf("attempt %d: delay %s outside [%s, %s]", n, d, max/2, max)
+		}
+	}
+	rl := &github.TransientError{Code: fgderr.GitHubRateLimit, RetryAfter: 90 * time.Second}
+	if d := RetryDelay(0, rl, nil); d < 90*time.Second || d > 91*time.Second {
+		t.Fatalf("rate limit: %s, want the reset plus a little jitter", d)
+	}
+	if d := RetryDelay(5, ErrWaitingForLock, nil); d > 2*time.Second {
+		t.Fatalf("waiting for the lock: %s", d)
+	}
+	if IsFailure(ErrWaitingForLock) || !IsFailure(plain) {
+		t.Fatal("waiting for the lock must not count as a failure")
+	}
+}
