@@ -40,12 +40,12 @@ type Checkout struct {
 	breakers *Breakers
 	host     string
 	repo     *git.Repository
-	dir    string
-	branch string
-	auth   transport.AuthMethod
-	secret string
-	head   plumbing.Hash
-	author Author
+	dir      string
+	branch   string
+	auth     transport.AuthMethod
+	secret   string
+	head     plumbing.Hash
+	author   Author
 }
 
 // Head is the commit the checkout is at.
