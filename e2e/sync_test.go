@@ -319,3 +319,30 @@ func TestWorkerKilledMidSync(t *testing.T) {
 		t.Fatalf("%d bot commits, tree %v", len(bots), gittest.Files(tree, ""))
 	}
 }
+
+// TestValidateOnly runs fetch and ingest only: the record has the counts and
+// errors, and nothing is committed or reported.
+func TestValidateOnly(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.startWorker(gitToken)
+	head := e.git.Commit(map[string]string{"raw/vpc.yaml": vpc("vpc-v", 1001)}, nil, "raw")
+	task, err := jobs.NewSyncTask(jobs.SyncPayload{SyncID: "validate-1", Fabric: "dc1", Trigger: jobs.TriggerManual,
+		Options: jobs.SyncOptions{ValidateOnly: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asynq.NewClientFromRedisClient(e.rdb).Enqueue(task); err != nil {
+		t.Fatal(err)
+	}
+	rec := e.waitRecord("validate-1", time.Minute)
+	var stages []string
+	for _, s := range rec.Stages {
+		stages = append(stages, s.Name)
+	}
+	if rec.State != store.StateSucceeded || rec.Counts.ResourcesCreated != 1 || rec.Commit != "" || strings.Join(stages, ",") != "fetch,ingest" || !rec.ValidateOnly {
+		t.Fatalf("record %+v", rec)
+	}
+	if e.git.Head("main") != head || len(e.api.Statuses()) != 0 {
+		t.Fatal("validate_only changed the branch or reported")
+	}
+}
