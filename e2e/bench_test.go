@@ -126,7 +126,7 @@ func BenchmarkFiftyFabrics(b *testing.B) {
 		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 		cfg := e.cfg(gitToken)
 		cfg.WorkerPoolSize = 10
-		h, err := service.NewSyncHandler(cfg, e.rdb, list, log, nil)
+		h, err := service.NewSyncHandler(cfg, e.rdb, fabrics.NewStaticIndex(list), log, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -170,7 +170,7 @@ func (e *env) startWorker(token string) {
 func (e *env) startWorkerWith(cfg config.Config) {
 	e.t.Helper()
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("worker", e.workerID)
-	h, err := service.NewSyncHandler(cfg, e.rdb, []fabrics.Fabric{e.fabric}, log, nil)
+	h, err := service.NewSyncHandler(cfg, e.rdb, fabrics.NewStaticIndex([]fabrics.Fabric{e.fabric}), log, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -25,6 +25,10 @@ type RouterConfig struct {
 	Redis    Pinger
 	Gatherer prometheus.Gatherer // nil disables /metrics
 	Logger   *slog.Logger
+	// Admin serves /api/v1 (AdminAPI.Routes); nil: no admin API.
+	Admin http.Handler
+	// Monitoring is Asynqmon, already behind BasicAuth; nil: none.
+	Monitoring http.Handler
 }
 
 // readyTimeout bounds /readyz so that a probe never hangs on a dead Redis.
@@ -48,6 +52,13 @@ func NewRouter(c RouterConfig) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
+	if c.Admin != nil {
+		r.Mount("/api/v1", c.Admin)
+	}
+	if c.Monitoring != nil {
+		r.Handle("/monitoring", c.Monitoring)
+		r.Handle("/monitoring/*", c.Monitoring)
+	}
 	if c.Gatherer != nil {
 		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(c.Gatherer, promhttp.HandlerOpts{}))
 	}

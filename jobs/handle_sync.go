@@ -38,6 +38,9 @@ type SyncStore interface {
 	Unlock(ctx context.Context, fabric, owner string) error
 	AddFollowUp(ctx context.Context, fabric string, payload []byte) ([]byte, error)
 	TakeFollowUp(ctx context.Context, fabric string) ([]byte, error)
+	ClearQueued(ctx context.Context, fabric, id string) error
+	PutInventory(ctx context.Context, fabric string, items []store.Resource) error
+	DropFabric(ctx context.Context, fabric string) error
 }
 
 // Repositories opens a fabric's clone at the remote head.
@@ -101,6 +104,12 @@ func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
 		h.Logger.ErrorContext(ctx, "sync task rejected", "error", err)
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
+	if p.SyncID == "" {
+		p.SyncID, _ = asynq.GetTaskID(ctx)
+		if p.CreatedAt.IsZero() {
+			p.CreatedAt = time.Now().UTC()
+		}
+	}
 	log := h.Logger.With("sync_id", p.SyncID, "fabric", p.Fabric, "delivery_id", p.DeliveryID, "trigger", string(p.Trigger))
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
@@ -144,6 +153,9 @@ func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
 			log.Warn("could not release the fabric lock; it expires by itself", "error", err)
 		}
 	}()
+	if err := h.Store.ClearQueued(ctx, fab.Name, p.SyncID); err != nil {
+		log.Warn("could not clear the queued mark", "error", err)
+	}
 	if pending, err := h.Store.TakeFollowUp(ctx, fab.Name); err == nil && pending != nil {
 		// This sync reads the newest head, so it covers the pending trigger;
 		// the follow-up task will find nothing to do.
@@ -366,6 +378,16 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 			}
 		}
 
+		initCommit := ""
+		if p.Trigger == TriggerFabricCreated && !p.Options.ValidateOnly {
+			st = startStage(rec, "init")
+			initCommit, err = h.initStructure(co, fab, p)
+			st.done()
+			if err != nil {
+				return err
+			}
+		}
+
 		st = startStage(rec, "ingest")
 		plan, err := h.ingest(co, fab)
 		st.done()
@@ -391,9 +413,13 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 		if err != nil {
 			return &fgderr.Error{Code: fgderr.SyncFailed, Msg: "commit", Err: err}
 		}
-		if commit == "" {
+		if commit == "" && initCommit == "" {
 			// Nothing to write: fgd-sync's own output, or nothing new.
+			h.saveInventory(ctx, log, fab, rec, plan, processed)
 			return h.report(ctx, api, fab, rec, processed, "", statusCtx, plan)
+		}
+		if commit == "" {
+			commit = initCommit
 		}
 
 		st = startStage(rec, "push")
@@ -418,8 +444,84 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 			return err
 		}
 		rec.Commit = commit
+		h.saveInventory(ctx, log, fab, rec, plan, commit)
 		return h.report(ctx, api, fab, rec, processed, commit, statusCtx, plan)
 	}
+}
+
+// initStructure commits the FGD skeleton's missing parts: one commit, or
+// none when the folder is complete.
+func (h *SyncHandler) initStructure(co *github.Checkout, fab fabrics.Fabric, p SyncPayload) (string, error) {
+	fsys, closeFS, err := co.FabricFS(fab.Path)
+	if err != nil {
+		return "", &fgderr.Error{Code: fgderr.InvalidStructure, Msg: "open the fabric folder " + fab.Path, Err: err}
+	}
+	plan, err := ingestion.InitPlan(fsys, h.Bundle, fab.Name, fab.Namespace)
+	closeFS()
+	if err != nil {
+		return "", &fgderr.Error{Code: fgderr.RepairFailed, Msg: "plan the FGD structure", Err: err}
+	}
+	if len(plan.Errors) > 0 {
+		return "", &fgderr.Error{Code: fgderr.RepairFailed, Msg: plan.Errors[0].String()}
+	}
+	if plan.Empty() {
+		return "", nil
+	}
+	change := github.Change{Writes: map[string][]byte{}}
+	var created []string
+	for _, w := range plan.Writes {
+		change.Writes[w.Path] = w.Content
+		created = append(created, "- "+w.Path)
+	}
+	msg := fmt.Sprintf("fgd-sync: initialize the FGD structure of fabric %s\n\nCreated:\n%s\n\nFGD-Sync-Id: %s\nFGD-Trigger: %s\n",
+		fab.Name, strings.Join(created, "\n"), p.SyncID, p.Trigger)
+	sha, err := co.Commit(fab.Path, change, msg)
+	if err != nil {
+		return "", &fgderr.Error{Code: fgderr.RepairFailed, Msg: "commit the FGD structure", Err: err}
+	}
+	return sha, nil
+}
+
+// saveInventory records the managed resources as of this sync, on the
+// fabric branch (pull-request mode has not landed them yet).
+func (h *SyncHandler) saveInventory(ctx context.Context, log *slog.Logger, fab fabrics.Fabric, rec *store.Record, plan *ingestion.Plan, commit string) {
+	if fab.WriteMode == fabrics.WriteModePullRequest {
+		return
+	}
+	items := make([]store.Resource, 0, len(plan.Resources))
+	for _, r := range plan.Resources {
+		meta, _ := r.Object["metadata"].(map[string]any)
+		labels, _ := meta["labels"].(map[string]any)
+		annotations, _ := meta["annotations"].(map[string]any)
+		items = append(items, store.Resource{APIVersion: r.APIVersion, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name,
+			Path: path.Join(fab.Path, r.Path), Labels: labels, Annotations: annotations, Spec: r.Object["spec"], Commit: commit})
+	}
+	if err := h.Store.PutInventory(ctx, fab.Name, items); err != nil {
+		log.Warn("could not store the inventory", "error", err)
+		rec.Warnings = append(rec.Warnings, ingestion.Issue{Code: string(fgderr.Store), Message: "inventory not updated: " + err.Error()})
+	}
+}
+
+// HandleCleanupTask forgets a deleted fabric: its cached clone, lock,
+// pending follow-up and inventory. Records stay until their TTL; the
+// repository is never touched.
+func (h *SyncHandler) HandleCleanupTask(ctx context.Context, t *asynq.Task) error {
+	var p CleanupPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Fabric == "" {
+		return fmt.Errorf("%w: cleanup payload: %w", ErrInvalidPayload, asynq.SkipRetry)
+	}
+	if _, err := h.Fabrics.Fabric(ctx, p.Fabric); err == nil {
+		h.Logger.Info("cleanup skipped: the fabric exists again", "fabric", p.Fabric)
+		return nil
+	}
+	if err := h.Repos.Drop(p.Fabric); err != nil {
+		return fmt.Errorf("drop the cache of %s: %w", p.Fabric, err)
+	}
+	if err := h.Store.DropFabric(ctx, p.Fabric); err != nil {
+		return &github.TransientError{Code: fgderr.Redis, Msg: "drop the fabric's state", Err: err}
+	}
+	h.Logger.Info("fabric cleaned up", "fabric", p.Fabric)
+	return nil
 }
 
 func appendWarnings(a, b []ingestion.Issue) []ingestion.Issue {

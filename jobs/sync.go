@@ -64,7 +64,9 @@ var ErrInvalidPayload = errors.New("invalid task payload")
 // Validate checks the fields every sync needs.
 func (p SyncPayload) Validate() error {
 	switch {
-	case p.SyncID == "":
+	case p.SyncID == "" && p.Trigger != TriggerScheduled:
+		// A scheduled sync takes its id from its asynq task id, since the
+		// scheduler enqueues the same payload every time.
 		return fmt.Errorf("%w: sync_id is empty", ErrInvalidPayload)
 	case p.Fabric == "":
 		return fmt.Errorf("%w: fabric is empty", ErrInvalidPayload)
@@ -97,12 +99,57 @@ func NewSyncTask(p SyncPayload, opts ...asynq.Option) (*asynq.Task, error) {
 		return nil, fmt.Errorf("encode sync payload: %w", err)
 	}
 	base := []asynq.Option{
-		asynq.TaskID(p.SyncID),
 		asynq.Queue(DefaultQueue),
 		asynq.Retention(DeliveryRetention),
 		asynq.MaxRetry(MaxSyncRetries),
 	}
-	return asynq.NewTask(TypeSync, b, append(base, opts...)...), nil
+	if p.SyncID != "" {
+		base = append(base, asynq.TaskID(p.SyncID))
+	}
+	typ := TypeSync
+	if p.Trigger == TriggerFabricCreated {
+		typ = TypeInit
+	}
+	return asynq.NewTask(typ, b, append(base, opts...)...), nil
+}
+
+// TypeInit is the task type that initializes a new fabric's folder (one
+// commit with what is missing) and then syncs it. Its payload is a
+// SyncPayload with trigger fabric_created; build it with NewInitTask.
+const TypeInit = "fgd:init"
+
+// NewInitTask returns the init task of a fabric just created.
+func NewInitTask(syncID, fabric string, opts ...asynq.Option) (*asynq.Task, error) {
+	return NewSyncTask(SyncPayload{SyncID: syncID, Fabric: fabric, Trigger: TriggerFabricCreated, CreatedAt: time.Now().UTC()}, opts...)
+}
+
+// TypeCleanup is the task type that forgets a deleted fabric: its cache,
+// lock and inventory. The repository is never touched.
+const TypeCleanup = "fgd:cleanup"
+
+// CleanupPayload is the payload of a TypeCleanup task.
+type CleanupPayload struct {
+	Fabric string `json:"fabric"`
+}
+
+// NewCleanupTask returns the cleanup task of a deleted fabric.
+func NewCleanupTask(fabric string, opts ...asynq.Option) (*asynq.Task, error) {
+	if fabric == "" {
+		return nil, fmt.Errorf("%w: fabric is empty", ErrInvalidPayload)
+	}
+	b, err := json.Marshal(CleanupPayload{Fabric: fabric})
+	if err != nil {
+		return nil, err
+	}
+	base := []asynq.Option{asynq.Queue(DefaultQueue), asynq.MaxRetry(5)}
+	return asynq.NewTask(TypeCleanup, b, append(base, opts...)...), nil
+}
+
+// NewScheduledSyncTask is the periodic safety-net sync of a fabric. Unique
+// keeps at most one of them waiting per fabric when workers fall behind.
+func NewScheduledSyncTask(fabric string, interval time.Duration, opts ...asynq.Option) (*asynq.Task, error) {
+	unique := max(interval, 5*time.Second)
+	return NewSyncTask(SyncPayload{Fabric: fabric, Trigger: TriggerScheduled}, append([]asynq.Option{asynq.Unique(unique)}, opts...)...)
 }
 
 // ParseSyncPayload decodes and validates a TypeSync payload.

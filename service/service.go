@@ -4,6 +4,7 @@
 package service
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -23,7 +24,9 @@ import (
 	"github.com/githedgehog/fgd-sync/ingestion"
 	"github.com/githedgehog/fgd-sync/jobs"
 	"github.com/githedgehog/fgd-sync/redisconn"
+	"github.com/githedgehog/fgd-sync/registry"
 	"github.com/githedgehog/fgd-sync/store"
+	"github.com/githedgehog/fgd-sync/worker"
 )
 
 // NewLogger returns a JSON slog logger at the configured level.
@@ -94,7 +97,7 @@ func LoadFabrics(cfg config.Config) ([]fabrics.Fabric, error) {
 
 // NewSyncHandler wires the sync job: the fabrics, the Redis store, the
 // repository cache, the GitHub API and the CRD bundle.
-func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, list []fabrics.Fabric, log *slog.Logger, reg prometheus.Registerer, taskOpts ...asynq.Option) (*jobs.SyncHandler, error) {
+func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, source jobs.FabricSource, log *slog.Logger, reg prometheus.Registerer, taskOpts ...asynq.Option) (*jobs.SyncHandler, error) {
 	bundle, err := ingestion.LoadBundle()
 	if err != nil {
 		return nil, fmt.Errorf("load the CRD bundle: %w", err)
@@ -106,7 +109,7 @@ func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, list []fabrics
 	}
 	h := &jobs.SyncHandler{
 		Logger:   log,
-		Fabrics:  fabrics.NewStaticIndex(list),
+		Fabrics:  source,
 		Store:    store.New(rdb, ""),
 		Repos:    &github.RepoCache{Dir: cfg.DataDir, Creds: creds, Author: github.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}, Breakers: breakers},
 		APIs:     creds,
@@ -134,4 +137,71 @@ func NewCredentials(cfg config.Config, transport http.RoundTripper) (github.Cred
 		return c, nil
 	}
 	return github.NewTokenCredentials(cfg.GitHubAPIURL, cfg.GitHubToken.Reveal(), &http.Client{Transport: transport, Timeout: 30 * time.Second})
+}
+
+// UpsertFabrics puts the fabrics file into the registry. Redis may be down
+// at start-up, which is not fatal: it keeps trying in the background until
+// it succeeds or ctx ends.
+func UpsertFabrics(ctx context.Context, reg *registry.Registry, list []fabrics.Fabric, log *slog.Logger) {
+	if len(list) == 0 {
+		return
+	}
+	try := func() bool {
+		created, err := reg.UpsertAll(ctx, list)
+		if err != nil {
+			log.Warn("fabrics file not yet in the registry; retrying", "error", err)
+			return false
+		}
+		log.Info("fabrics file upserted into the registry", "fabrics", len(list), "new", len(created))
+		return true
+	}
+	if try() {
+		return
+	}
+	go func() {
+		tick := time.NewTicker(2 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if try() {
+					return
+				}
+			}
+		}
+	}()
+}
+
+// Worker returns the worker options for this configuration: the sync,
+// init and cleanup jobs, the health check and the schedule.
+func Worker(cfg config.Config, rdb redis.UniversalClient, reg *registry.Registry, log *slog.Logger, metrics prometheus.Registerer) (worker.Options, error) {
+	sync, err := NewSyncHandler(cfg, rdb, reg, log, metrics)
+	if err != nil {
+		return worker.Options{}, err
+	}
+	ping := pinger{rdb}
+	return worker.Options{
+		Redis: rdb, Concurrency: cfg.WorkerPoolSize, Logger: log, Sync: sync,
+		Health:   jobs.NewHealthHandler(log, ping, asynq.NewInspectorFromRedisClient(rdb), jobs.DefaultQueue, metrics),
+		Schedule: &jobs.Schedule{Fabrics: reg},
+	}, nil
+}
+
+type pinger struct{ rdb redis.UniversalClient }
+
+func (p pinger) Ping(ctx context.Context) error { return p.rdb.Ping(ctx).Err() }
+
+// RedisConnOpt is the connection Asynqmon needs, which takes options
+// rather than a client.
+func RedisConnOpt(cfg config.Config, r *Redis) (asynq.RedisConnOpt, error) {
+	if r.Embedded != nil {
+		return asynq.RedisClientOpt{Addr: r.Embedded.Addr()}, nil
+	}
+	opt, err := asynq.ParseRedisURI(cfg.RedisURL.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("%s: is not a URL Asynqmon accepts", config.VarRedisURL)
+	}
+	return opt, nil
 }

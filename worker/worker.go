@@ -23,6 +23,11 @@ type Options struct {
 	Logger          *slog.Logger
 	ShutdownTimeout time.Duration // how long running tasks get on SIGTERM; 30s when zero
 	Sync            *jobs.SyncHandler
+	Health          *jobs.HealthHandler // nil: no health task handler
+	Schedule        *jobs.Schedule      // nil: no periodic tasks
+	// ScheduleRefresh is how often the schedule is re-read from the
+	// registry; 5s when zero.
+	ScheduleRefresh time.Duration
 }
 
 // Run serves tasks until ctx is cancelled, then shuts down gracefully:
@@ -54,13 +59,43 @@ func Run(ctx context.Context, o Options) error {
 	})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(jobs.TypeSync, o.Sync.HandleSyncTask)
+	mux.HandleFunc(jobs.TypeInit, o.Sync.HandleSyncTask)
+	mux.HandleFunc(jobs.TypeCleanup, o.Sync.HandleCleanupTask)
+	if o.Health != nil {
+		mux.HandleFunc(jobs.TypeHealth, o.Health.HandleHealthTask)
+	}
 
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}
-	o.Logger.Info("worker started", "concurrency", o.Concurrency, "queues", fmt.Sprint(o.Queues))
+	var mgr *asynq.PeriodicTaskManager
+	if o.Schedule != nil {
+		refresh := o.ScheduleRefresh
+		if refresh == 0 {
+			refresh = 5 * time.Second
+		}
+		var err error
+		mgr, err = asynq.NewPeriodicTaskManager(asynq.PeriodicTaskManagerOpts{
+			PeriodicTaskConfigProvider: o.Schedule,
+			RedisUniversalClient:       o.Redis,
+			SyncInterval:               refresh,
+			SchedulerOpts:              &asynq.SchedulerOpts{Logger: slogAdapter{o.Logger.With("component", "scheduler")}},
+		})
+		if err != nil {
+			srv.Shutdown()
+			return fmt.Errorf("periodic tasks: %w", err)
+		}
+		if err := mgr.Start(); err != nil {
+			srv.Shutdown()
+			return fmt.Errorf("start periodic tasks: %w", err)
+		}
+	}
+	o.Logger.Info("worker started", "concurrency", o.Concurrency, "queues", fmt.Sprint(o.Queues), "scheduler", mgr != nil)
 	<-ctx.Done()
 	o.Logger.Info("worker shutting down")
+	if mgr != nil {
+		mgr.Shutdown()
+	}
 	srv.Shutdown()
 	return nil
 }

@@ -17,13 +17,15 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/githedgehog/fgd-sync/config"
-	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/handlers"
+	"github.com/githedgehog/fgd-sync/registry"
 	"github.com/githedgehog/fgd-sync/service"
+	"github.com/githedgehog/fgd-sync/store"
 	"github.com/githedgehog/fgd-sync/worker"
 )
 
@@ -67,9 +69,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("RUNNING ON THE EMBEDDED IN-MEMORY REDIS: queued jobs, fabrics and sync records do not survive a restart. "+
 			"Set "+config.VarRedisURL+" in production.", "embedded_redis", "redis://"+rdb.Embedded.Addr())
 	}
-	if len(fabricList) == 0 {
-		log.Warn("no fabrics are registered; every push will be ignored", "hint", "set "+config.VarFabricsFile)
+	fabricRegistry := registry.New(rdb.Client, "")
+	service.UpsertFabrics(ctx, fabricRegistry, fabricList, log)
+	st := store.New(rdb.Client, "")
+	pinger := handlers.RedisPinger(func(ctx context.Context) error { return rdb.Client.Ping(ctx).Err() })
+	connOpt, err := service.RedisConnOpt(cfg, rdb)
+	if err != nil {
+		fmt.Fprintln(stderr, "fgd-webhook: configuration error:", err)
+		return 2
 	}
+	monitoring := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: connOpt, ReadOnly: cfg.DashboardReadOnly})
+	defer monitoring.Close()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -82,13 +92,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	rc := handlers.RouterConfig{
 		Webhook: &handlers.WebhookHandler{
 			Secrets: secrets,
-			Fabrics: fabrics.NewStaticIndex(fabricList),
+			Fabrics: fabricRegistry,
 			Queue:   queue,
 			Metrics: handlers.NewMetrics(reg),
 			Logger:  log,
 		},
-		Redis:  handlers.RedisPinger(func(ctx context.Context) error { return rdb.Client.Ping(ctx).Err() }),
+		Redis:  pinger,
 		Logger: log,
+		Admin: (&handlers.AdminAPI{
+			Token: []byte(cfg.AdminToken.Reveal()), Registry: fabricRegistry, Records: st, Queue: queue,
+			Inspector: asynq.NewInspectorFromRedisClient(rdb.Client), Redis: pinger, Logger: log.With("component", "admin"),
+		}).Routes(),
+		Monitoring: handlers.BasicAuth([]byte(cfg.AdminToken.Reveal()), monitoring),
 	}
 	if cfg.MetricsEnabled {
 		rc.Gatherer = reg
@@ -112,17 +127,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	workerCtx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	if cfg.Embedded() {
-		wlog := log.With("process", "embedded-worker")
-		sync, err := service.NewSyncHandler(cfg, rdb.Client, fabricList, wlog, reg)
+		wopts, err := service.Worker(cfg, rdb.Client, fabricRegistry, log.With("process", "embedded-worker"), reg)
 		if err != nil {
 			fmt.Fprintln(stderr, "fgd-webhook:", err)
 			return 1
 		}
-		go func() {
-			workerDone <- worker.Run(workerCtx, worker.Options{
-				Redis: rdb.Client, Concurrency: cfg.WorkerPoolSize, Logger: wlog, Sync: sync,
-			})
-		}()
+		go func() { workerDone <- worker.Run(workerCtx, wopts) }()
 	} else {
 		workerDone <- nil
 	}
@@ -133,8 +143,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info("webhook server listening", "addr", ln.Addr().String(),
 		"webhook_url", base+"/webhooks/github", "health_url", base+"/healthz", "metrics_enabled", cfg.MetricsEnabled)
 	if cfg.Embedded() {
-		fmt.Fprintf(stderr, "\nfgd-sync is running (development mode)\n  webhook: %s/webhooks/github\n  health:  %s/healthz\n  ready:   %s/readyz\n  metrics: %s/metrics\n\n",
-			base, base, base, base)
+		fmt.Fprintf(stderr, "\nfgd-sync is running (development mode)\n  webhook:   %s/webhooks/github\n  admin API: %s/api/v1/fabrics\n  dashboard: %s/monitoring/\n  health:    %s/healthz\n  ready:     %s/readyz\n  metrics:   %s/metrics\n\n",
+			base, base, base, base, base, base)
 	}
 
 	select {

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/githedgehog/fgd-sync/config"
+	"github.com/githedgehog/fgd-sync/registry"
 	"github.com/githedgehog/fgd-sync/service"
 	"github.com/githedgehog/fgd-sync/worker"
 )
@@ -53,7 +54,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer rdb.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	sync, err := service.NewSyncHandler(cfg, rdb.Client, fabricList, log, reg)
+	fabricRegistry := registry.New(rdb.Client, "")
+	service.UpsertFabrics(ctx, fabricRegistry, fabricList, log)
+	opts, err := service.Worker(cfg, rdb.Client, fabricRegistry, log, reg)
 	if err != nil {
 		fmt.Fprintln(stderr, "fgd-worker:", err)
 		return 1
@@ -72,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer srv.Close()
 		log.Info("worker metrics listening", "addr", ln.Addr().String())
 	}
-	if err := worker.Run(ctx, worker.Options{Redis: rdb.Client, Concurrency: cfg.WorkerPoolSize, Logger: log, Sync: sync}); err != nil {
+	if err := worker.Run(ctx, opts); err != nil {
 		log.Error("worker failed", "error", err)
 		return 1
 	}
