@@ -354,3 +354,38 @@ func (e *env) botCommits() []gittest.CommitInfo {
 func vpc(name string, vlan int) string {
 	return fmt.Sprintf("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: %s\nspec:\n  subnets:\n    default:\n      subnet: 10.%d.%d.0/24\n      vlan: %d\n", name, vlan/256, vlan%256, vlan)
 }
+
+var (
+	fgdctlOnce sync.Once
+	fgdctlBin  string
+	fgdctlErr  error
+)
+
+// runFgdctl runs the real fgdctl binary and returns its exit code.
+func runFgdctl(args []string, stdout, stderr io.Writer) int {
+	fgdctlOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "fgd-e2e-ctl")
+		if err != nil {
+			fgdctlErr = err
+			return
+		}
+		fgdctlBin = filepath.Join(dir, "fgdctl")
+		if out, err := exec.Command("go", "build", "-o", fgdctlBin, "../cmd/fgdctl").CombinedOutput(); err != nil {
+			fgdctlErr = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if fgdctlErr != nil {
+		fmt.Fprintln(stderr, fgdctlErr)
+		return -1
+	}
+	cmd := exec.Command(fgdctlBin, args...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		fmt.Fprintln(stderr, err)
+		return -1
+	}
+	return 0
+}

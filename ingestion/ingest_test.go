@@ -410,7 +410,7 @@ func TestInitPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = sortedPaths(writesOf(p))
-	if strings.Join(got, ",") != ".hnp/manifest.yaml,managed/.gitkeep,unmanaged/.gitkeep" {
+	if strings.Join(got, ",") != ".hnp/manifest.yaml,managed/.gitkeep,raw/.gitkeep,unmanaged/.gitkeep" {
 		t.Fatalf("writes %v", got)
 	}
 	// A complete structure needs nothing, and the manifest is stable.

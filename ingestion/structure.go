@@ -72,8 +72,9 @@ Kinds and their folders:
 }
 
 // InitPlan plans the FGD skeleton: raw/, managed/ and unmanaged/ (each kept
-// in git by a .gitkeep), .hnp/manifest.yaml and README.md. Only what is
-// missing is written; nothing that exists is touched.
+// in git by a .gitkeep, so that raw/ stays visible after ingestion empties
+// it), .hnp/manifest.yaml and README.md. Only what is missing is written;
+// nothing that exists is touched.
 func InitPlan(fsys fs.FS, b *Bundle, fabric, namespace string) (*Plan, error) {
 	if b == nil {
 		return nil, errors.New("ingestion: a bundle is required")
@@ -96,8 +97,6 @@ func InitPlan(fsys fs.FS, b *Bundle, fabric, namespace string) (*Plan, error) {
 		case err == nil && !info.IsDir():
 			plan.Errors = append(plan.Errors, Issue{Code: CodeInvalidStructure, File: dir, Message: dir + " exists and is not a folder"})
 			continue
-		case err == nil && hasEntries(fsys, dir):
-			continue // a folder with files is kept in git already
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("ingestion: %s: %w", dir, err)
 		}
@@ -109,11 +108,6 @@ func InitPlan(fsys fs.FS, b *Bundle, fabric, namespace string) (*Plan, error) {
 		}
 	}
 	return plan, nil
-}
-
-func hasEntries(fsys fs.FS, dir string) bool {
-	entries, err := fs.ReadDir(fsys, dir)
-	return err == nil && len(entries) > 0
 }
 
 // Writer applies a plan somewhere: a local folder, a git work tree.

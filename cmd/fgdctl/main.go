@@ -39,7 +39,16 @@ commands:
   init DIR [--fabric NAME] [--namespace NS]
                   create raw/, managed/, unmanaged/, .hnp/manifest.yaml and README.md where missing
 
-exit codes: 0 clean, 1 some files rejected, 2 usage error
+admin client (HEDGEHOG_FGD_URL, HEDGEHOG_FGD_ADMIN_TOKEN; --url, --token; -o json):
+  fabric add -f FABRIC.yaml | --name N --repository OWNER/NAME [--branch B] [--path P] …
+  fabric list | get NAME | rm NAME
+  sync FABRIC [--validate-only] [--force-refresh] [--wait]
+  status SYNC_ID
+  syncs FABRIC [--limit N]
+  resources FABRIC [--kind K]
+  health          readiness, queue backlog and the workers seen
+
+exit codes: 0 clean (or succeeded), 1 files rejected (or a partial/failed sync, an API error), 2 usage error
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -57,6 +66,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdValidate(args[1:], stdout, stderr)
 	case "init":
 		return cmdInit(args[1:], stdout, stderr)
+	case "fabric":
+		return cmdFabric(args[1:], stdout, stderr)
+	case "sync":
+		return cmdSync(args[1:], stdout, stderr)
+	case "status":
+		return cmdStatus(args[1:], stdout, stderr)
+	case "syncs":
+		return cmdSyncs(args[1:], stdout, stderr)
+	case "resources":
+		return cmdResources(args[1:], stdout, stderr)
+	case "health":
+		return cmdHealth(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "fgdctl: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
