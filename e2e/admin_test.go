@@ -408,7 +408,7 @@ func TestInventory(t *testing.T) {
 	if items, _ := out["resources"].([]any); st != 200 || len(items) != 10 {
 		t.Fatalf("kind=Switch: %d resources", len(items))
 	}
-	a.git.Commit(nil, []string{"managed/switches/leaf-su00-r0.yaml"}, "retire a switch")
+	a.git.Commit(nil, []string{"managed/switches/leaf-su00-r0-c00.yaml"}, "retire a switch")
 	st, out = a.call("POST", "/api/v1/fabrics/dc1/sync", nil, adminToken)
 	if st != 202 {
 		t.Fatalf("sync: %d %v", st, out)
@@ -417,7 +417,7 @@ func TestInventory(t *testing.T) {
 	_, out = a.call("GET", "/api/v1/fabrics/dc1/resources?kind=Switch", nil, adminToken)
 	items, _ = out["resources"].([]any)
 	for _, it := range items {
-		if it.(map[string]any)["name"] == "leaf-su00-r0" {
+		if it.(map[string]any)["name"] == "leaf-su00-r0-c00" {
 			t.Fatal("the deleted switch is still in the inventory")
 		}
 	}
