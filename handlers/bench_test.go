@@ -18,9 +18,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/internal/testredis"
 	"github.com/githedgehog/fgd-sync/redisconn"
+	"github.com/githedgehog/fgd-sync/registry"
 )
 
 // benchServer is the webhook server on a private Redis with AOF on
@@ -33,9 +33,14 @@ func benchServer(b *testing.B) (string, *http.Client, []byte) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = rdb.Close() })
+	// The fabrics live in the Redis registry, as in production.
+	reg := registry.New(rdb, "")
+	if _, err := reg.UpsertAll(context.Background(), testFabrics()); err != nil {
+		b.Fatal(err)
+	}
 	h := &WebhookHandler{
 		Secrets: [][]byte{[]byte(testSecret)},
-		Fabrics: fabrics.NewStaticIndex(testFabrics()),
+		Fabrics: reg,
 		Queue:   asynq.NewClientFromRedisClient(rdb),
 		Metrics: NewMetrics(prometheus.NewRegistry()),
 		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),

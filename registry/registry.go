@@ -1,6 +1,6 @@
 // Package registry is the fabric registry in Redis: every fabric by name,
-// and an index by repository so that matching a push costs the same however
-// many fabrics there are.
+// and an index by repository (a hash of that repository's fabrics) so that
+// matching a push is one HGETALL, whatever the number of fabrics.
 package registry
 
 import (
@@ -95,9 +95,9 @@ func (r *Registry) write(ctx context.Context, f fabrics.Fabric, create bool) (fa
 				p.Set(ctx, key, body, 0)
 				p.SAdd(ctx, r.namesKey(), f.Name)
 				if exists && fabrics.RepositoryKey(old.Repository) != fabrics.RepositoryKey(f.Repository) {
-					p.SRem(ctx, r.repoKey(old.Repository), f.Name)
+					p.HDel(ctx, r.repoKey(old.Repository), f.Name)
 				}
-				p.SAdd(ctx, r.repoKey(f.Repository), f.Name)
+				p.HSet(ctx, r.repoKey(f.Repository), f.Name, body)
 				return nil
 			})
 			return err
@@ -147,11 +147,20 @@ func (r *Registry) ByRepository(ctx context.Context, repo string) ([]fabrics.Fab
 }
 
 func (r *Registry) byRepository(ctx context.Context, c redis.Cmdable, repo string) ([]fabrics.Fabric, error) {
-	names, err := c.SMembers(ctx, r.repoKey(repo)).Result()
+	all, err := c.HGetAll(ctx, r.repoKey(repo)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("look up repository %s: %w", repo, err)
 	}
-	return r.load(ctx, c, names)
+	out := make([]fabrics.Fabric, 0, len(all))
+	for _, v := range all {
+		var f fabrics.Fabric
+		if err := json.Unmarshal([]byte(v), &f); err != nil {
+			return nil, fmt.Errorf("decode fabric: %w", err)
+		}
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 func (r *Registry) load(ctx context.Context, c redis.Cmdable, names []string) ([]fabrics.Fabric, error) {
@@ -191,7 +200,7 @@ func (r *Registry) Delete(ctx context.Context, name string) (fabrics.Fabric, err
 	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, r.fabricKey(name))
 		p.SRem(ctx, r.namesKey(), name)
-		p.SRem(ctx, r.repoKey(f.Repository), name)
+		p.HDel(ctx, r.repoKey(f.Repository), name)
 		return nil
 	})
 	if err != nil {
