@@ -479,3 +479,79 @@ func TestThousandFabrics(t *testing.T) {
 		t.Fatalf("task %+v %v", info, err)
 	}
 }
+
+// TestFgdctlAdminClient drives every admin command of the real fgdctl, in
+// table and JSON output, with their exit codes.
+func TestFgdctlAdminClient(t *testing.T) {
+	a := newAdminEnv(t)
+	a.git.Commit(map[string]string{"raw/vpc.yaml": vpc("vpc-1", 1001)}, nil, "raw")
+	flags := []string{"--url", a.server.URL, "--token", adminToken}
+	run := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := runFgdctl(append(args, flags...), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	fabricFile := filepath.Join(t.TempDir(), "dc1.yaml")
+	if err := os.WriteFile(fabricFile, []byte("name: dc1\nrepository: "+repository+"\nclone_url: "+a.git.RepoURL()+"\nsync_interval: 0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run("fabric", "add", "-f", fabricFile, "-o", "json")
+	var added struct {
+		SyncID string `json:"sync_id"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &added) != nil || added.SyncID == "" {
+		t.Fatalf("fabric add: %d %s %s", code, out, errOut)
+	}
+	a.waitRecord(added.SyncID, time.Minute) // the init sync holds the fabric meanwhile
+	if code, _, errOut := run("fabric", "add", "-f", fabricFile); code != 1 || !strings.Contains(errOut, "FGD_1005") {
+		t.Fatalf("fabric add twice: %d %s", code, errOut)
+	}
+	if code, out, _ := run("fabric", "add", "--name", "lab", "--repository", "acme/lab", "--clone-url", a.git.RepoURL(), "--path", "lab", "--sync-interval", "0"); code != 0 || !strings.Contains(out, "fabric lab created") {
+		t.Fatalf("fabric add with flags: %d %s", code, out)
+	}
+	if code, out, _ := run("fabric", "list"); code != 0 || !strings.HasPrefix(out, "NAME") || !strings.Contains(out, "dc1") || !strings.Contains(out, "lab") {
+		t.Fatalf("fabric list: %d\n%s", code, out)
+	}
+	if code, out, _ := run("fabric", "get", "dc1", "-o", "json"); code != 0 || !strings.Contains(out, `"repository": "acme/fabric-config"`) {
+		t.Fatalf("fabric get: %d %s", code, out)
+	}
+	a.git.Commit(map[string]string{"raw/vpc2.yaml": vpc("vpc-2", 1002)}, nil, "more")
+	code, out, _ = run("sync", "dc1", "--wait")
+	if code != 0 || !strings.Contains(out, "state") || !strings.Contains(out, "succeeded") {
+		t.Fatalf("sync --wait: %d\n%s", code, out)
+	}
+	if code, out, _ := run("syncs", "dc1"); code != 0 || !strings.HasPrefix(out, "SYNC") || strings.Count(out, "\n") < 3 {
+		t.Fatalf("syncs: %d\n%s", code, out)
+	}
+	var list struct {
+		Syncs []struct {
+			ID string `json:"id"`
+		} `json:"syncs"`
+	}
+	_, out, _ = run("syncs", "dc1", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list.Syncs) < 2 {
+		t.Fatalf("syncs -o json: %v\n%s", err, out)
+	}
+	if code, out, _ := run("status", list.Syncs[0].ID); code != 0 || !strings.Contains(out, list.Syncs[0].ID) {
+		t.Fatalf("status: %d %s", code, out)
+	}
+	if code, out, _ := run("resources", "dc1", "--kind", "VPC"); code != 0 || !strings.Contains(out, "managed/vpcs/vpc-1.yaml") {
+		t.Fatalf("resources: %d\n%s", code, out)
+	}
+	if code, out, _ := run("health"); code != 0 || !strings.Contains(out, "redis") || !strings.Contains(out, "workers") {
+		t.Fatalf("health: %d\n%s", code, out)
+	}
+	if code, out, _ := run("fabric", "rm", "lab"); code != 0 || !strings.Contains(out, "deleted") {
+		t.Fatalf("fabric rm: %d %s", code, out)
+	}
+	if code, _, errOut := run("fabric", "get", "lab"); code != 1 || !strings.Contains(errOut, "FGD_4004") {
+		t.Fatalf("get a removed fabric: %d %s", code, errOut)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := runFgdctl([]string{"fabric", "list", "--url", a.server.URL, "--token", "wrong"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "FGD_4002") {
+		t.Fatalf("wrong token: %d %s", code, stderr.String())
+	}
+	if code := runFgdctl([]string{"sync"}, &stdout, &stderr); code != 2 {
+		t.Fatalf("usage error: %d", code)
+	}
+}
