@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -22,6 +21,7 @@ import (
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/github"
 	"github.com/githedgehog/fgd-sync/ingestion"
+	"github.com/githedgehog/fgd-sync/internal/embedredis"
 	"github.com/githedgehog/fgd-sync/jobs"
 	"github.com/githedgehog/fgd-sync/redisconn"
 	"github.com/githedgehog/fgd-sync/registry"
@@ -40,7 +40,7 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 // there is one.
 type Redis struct {
 	Client   redis.UniversalClient
-	Embedded *miniredis.Miniredis // nil for a real Redis
+	Embedded *embedredis.Server // nil for a real Redis
 }
 
 // Close closes the client and stops the embedded server.
@@ -61,8 +61,8 @@ func OpenRedis(cfg config.Config) (*Redis, error) {
 		}
 		return &Redis{Client: c}, nil
 	}
-	m := miniredis.NewMiniRedis()
-	if err := m.StartAddr("127.0.0.1:0"); err != nil {
+	m, err := embedredis.Start()
+	if err != nil {
 		return nil, fmt.Errorf("start embedded Redis: %w", err)
 	}
 	c, err := redisconn.Open("redis://" + m.Addr())

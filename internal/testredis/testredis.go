@@ -22,8 +22,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/fgd-sync/internal/embedredis"
 )
 
 // EnvURL names the variable that points tests at an existing Redis.
@@ -49,7 +50,7 @@ type Server struct {
 	dir  string
 	aof  bool
 	cmd  *exec.Cmd
-	mini *miniredis.Miniredis
+	mini *embedredis.Server
 }
 
 // Options change how a private server starts.
@@ -83,8 +84,8 @@ func NewPrivate(t testing.TB, o Options) *Server {
 	}
 	s.Kind = KindMini
 	t.Log("testredis: redis-server is not installed; running on the embedded miniredis")
-	s.mini = miniredis.NewMiniRedis()
-	if err := s.mini.StartAddr("127.0.0.1:0"); err != nil {
+	var err error
+	if s.mini, err = embedredis.Start(); err != nil {
 		t.Fatalf("start miniredis: %v", err)
 	}
 	s.URL = "redis://" + s.mini.Addr()
@@ -103,7 +104,7 @@ func (s *Server) Stop() {
 		_ = s.cmd.Wait()
 		s.cmd = nil
 	case KindMini:
-		s.mini.Close()
+		s.mini.Miniredis.Close() // the clock keeps running for Restart
 	default:
 		s.t.Fatal("testredis: cannot stop an external Redis")
 	}
