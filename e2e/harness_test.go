@@ -34,6 +34,7 @@ import (
 	"github.com/githedgehog/fgd-sync/handlers"
 	"github.com/githedgehog/fgd-sync/internal/githubfake"
 	"github.com/githedgehog/fgd-sync/internal/gittest"
+	"github.com/githedgehog/fgd-sync/internal/syncbuf"
 	"github.com/githedgehog/fgd-sync/internal/testredis"
 	"github.com/githedgehog/fgd-sync/jobs"
 	"github.com/githedgehog/fgd-sync/redisconn"
@@ -48,24 +49,6 @@ const (
 	repository    = "acme/fabric-config"
 )
 
-// lockedBuffer collects logs from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // env is one fabric's world: Redis, the git server, the GitHub fake, the
 // webhook server, and workers.
 type env struct {
@@ -79,7 +62,7 @@ type env struct {
 	webhook  *httptest.Server
 	store    *store.Store
 	insp     *asynq.Inspector
-	logs     *lockedBuffer
+	logs     *syncbuf.Buffer
 	workerID int
 }
 
@@ -93,7 +76,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.gitToken == "" {
 		o.gitToken = gitToken
 	}
-	e := &env{t: t, logs: &lockedBuffer{}}
+	e := &env{t: t, logs: &syncbuf.Buffer{}}
 	e.redis = testredis.NewPrivate(t, testredis.Options{})
 	var err error
 	if e.rdb, err = redisconn.Open(e.redis.URL); err != nil {
@@ -213,7 +196,7 @@ func workerBinary(t testing.TB) string {
 // process is a worker running as its own OS process.
 type process struct {
 	cmd *exec.Cmd
-	out *lockedBuffer
+	out *syncbuf.Buffer
 }
 
 func (e *env) startProcess(token string) *process {
@@ -230,7 +213,7 @@ func (e *env) startProcess(token string) *process {
 		"HEDGEHOG_FGD_WORKER_POOL_SIZE=4",
 		"HEDGEHOG_FGD_LOG_LEVEL=debug",
 	)
-	p := &process{cmd: cmd, out: &lockedBuffer{}}
+	p := &process{cmd: cmd, out: &syncbuf.Buffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/githedgehog/fgd-sync/fabrics"
+	"github.com/githedgehog/fgd-sync/internal/syncbuf"
 	"github.com/githedgehog/fgd-sync/internal/testredis"
 	"github.com/githedgehog/fgd-sync/jobs"
 	"github.com/githedgehog/fgd-sync/redisconn"
@@ -37,24 +38,6 @@ const (
 	testRepo       = "acme/fabric-config"
 )
 
-// lockedBuffer collects log output from concurrent handlers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // fixture is a webhook server on a real Redis with its own queue.
 type fixture struct {
 	t         *testing.T
@@ -62,7 +45,7 @@ type fixture struct {
 	queue     string
 	server    *httptest.Server
 	inspector *asynq.Inspector
-	logs      *lockedBuffer
+	logs      *syncbuf.Buffer
 }
 
 func testFabrics() []fabrics.Fabric {
@@ -91,7 +74,7 @@ func newFixture(t *testing.T, rs *testredis.Server) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
-	f := &fixture{t: t, redis: rs, queue: testredis.Unique("test"), logs: &lockedBuffer{}}
+	f := &fixture{t: t, redis: rs, queue: testredis.Unique("test"), logs: &syncbuf.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := &WebhookHandler{
 		Secrets:     [][]byte{[]byte(testSecret), []byte(rotatedSecret)},

@@ -151,10 +151,19 @@ func (r *Registry) byRepository(ctx context.Context, c redis.Cmdable, repo strin
 	if err != nil {
 		return nil, fmt.Errorf("look up repository %s: %w", repo, err)
 	}
-	out := make([]fabrics.Fabric, 0, len(all))
+	bodies := make([]string, 0, len(all))
 	for _, v := range all {
+		bodies = append(bodies, v)
+	}
+	return decodeSorted(bodies)
+}
+
+// decodeSorted decodes stored fabrics, sorted by name.
+func decodeSorted(bodies []string) ([]fabrics.Fabric, error) {
+	out := make([]fabrics.Fabric, 0, len(bodies))
+	for _, b := range bodies {
 		var f fabrics.Fabric
-		if err := json.Unmarshal([]byte(v), &f); err != nil {
+		if err := json.Unmarshal([]byte(b), &f); err != nil {
 			return nil, fmt.Errorf("decode fabric: %w", err)
 		}
 		out = append(out, f)
@@ -175,20 +184,13 @@ func (r *Registry) load(ctx context.Context, c redis.Cmdable, names []string) ([
 	if err != nil {
 		return nil, fmt.Errorf("read fabrics: %w", err)
 	}
-	out := make([]fabrics.Fabric, 0, len(vals))
+	bodies := make([]string, 0, len(vals))
 	for _, v := range vals {
-		s, ok := v.(string)
-		if !ok {
-			continue // deleted meanwhile
+		if s, ok := v.(string); ok { // nil: deleted meanwhile
+			bodies = append(bodies, s)
 		}
-		var f fabrics.Fabric
-		if err := json.Unmarshal([]byte(s), &f); err != nil {
-			return nil, fmt.Errorf("decode fabric: %w", err)
-		}
-		out = append(out, f)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return decodeSorted(bodies)
 }
 
 // Delete removes a fabric; fabrics.ErrUnknownFabric when there is none.

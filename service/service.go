@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -204,4 +205,38 @@ func RedisConnOpt(cfg config.Config, r *Redis) (asynq.RedisConnOpt, error) {
 		return nil, fmt.Errorf("%s: is not a URL Asynqmon accepts", config.VarRedisURL)
 	}
 	return opt, nil
+}
+
+// Process is what every fgd-sync process starts from.
+type Process struct {
+	Config  config.Config
+	Log     *slog.Logger
+	Fabrics []fabrics.Fabric
+	Redis   *Redis
+}
+
+// Boot reads the configuration and the fabrics file and opens Redis. On
+// failure it has printed one line naming the variable and returns the exit
+// code (2 for bad configuration, 0 for -h); the caller exits with it.
+func Boot(role config.Role, program string, args []string, getenv func(string) string, stdout, stderr io.Writer) (*Process, int) {
+	cfg, err := config.Load(role, args, getenv)
+	if errors.Is(err, config.ErrHelp) {
+		config.PrintUsage(stderr, program)
+		return nil, 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: configuration error: %v\n", program, err)
+		return nil, 2
+	}
+	list, err := LoadFabrics(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: configuration error: %v\n", program, err)
+		return nil, 2
+	}
+	rdb, err := OpenRedis(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: configuration error: %v\n", program, err)
+		return nil, 2
+	}
+	return &Process{Config: cfg, Log: NewLogger(stdout, cfg.LogLevel), Fabrics: list, Redis: rdb}, 0
 }

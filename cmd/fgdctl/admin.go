@@ -49,12 +49,35 @@ func (e *apiError) Error() string {
 	return s
 }
 
-// clientFlags registers the flags every admin command takes.
-func clientFlags(fs *flag.FlagSet) (*string, *string, *string) {
-	u := fs.String("url", "", "fgd-sync server URL (env "+envURL+", default http://localhost:8080)")
-	t := fs.String("token", "", "admin token (env "+envToken+")")
-	o := fs.String("o", "", "output: json for scripts")
-	return u, t, o
+// clientFlags are the flags every admin command takes.
+type clientFlags struct {
+	url, token, output *string
+}
+
+func registerClientFlags(fs *flag.FlagSet) clientFlags {
+	return clientFlags{
+		url:    fs.String("url", "", "fgd-sync server URL (env "+envURL+", default http://localhost:8080)"),
+		token:  fs.String("token", "", "admin token (env "+envToken+")"),
+		output: fs.String("o", "", "output: json for scripts"),
+	}
+}
+
+// parse parses an admin command's arguments, checks it got want positional
+// arguments (-1: any), and builds the client. ok is false when the command
+// must exit with code.
+func (cf clientFlags) parse(fs *flag.FlagSet, args []string, want int, usage string, stdout, stderr io.Writer) (pos []string, c *client, code int, ok bool) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, nil, exitUsage, false
+	}
+	if want >= 0 && len(pos) != want {
+		return nil, nil, usageError(stderr, "%s", usage), false
+	}
+	c, err = newClient(*cf.url, *cf.token, *cf.output, stdout, stderr)
+	if err != nil {
+		return nil, nil, usageError(stderr, "%v", err), false
+	}
+	return pos, c, 0, true
 }
 
 func newClient(u, t, o string, stdout, stderr io.Writer) (*client, error) {
@@ -168,7 +191,7 @@ func cmdFabric(args []string, stdout, stderr io.Writer) int {
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("fabric "+sub, stderr)
-	u, t, o := clientFlags(fs)
+	cf := registerClientFlags(fs)
 	var f fabricJSON
 	file := ""
 	if sub == "add" {
@@ -182,13 +205,9 @@ func cmdFabric(args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&f.SyncInterval, "sync-interval", "", "periodic sync, such as 5m; 0 disables")
 		fs.StringVar(&f.WriteMode, "write-mode", "", "push or pull-request")
 	}
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	c, err := newClient(*u, *t, *o, stdout, stderr)
-	if err != nil {
-		return usageError(stderr, "%v", err)
+	pos, c, code, ok := cf.parse(fs, args, -1, "", stdout, stderr)
+	if !ok {
+		return code
 	}
 	switch sub {
 	case "add":
@@ -317,22 +336,15 @@ func (c *client) getRecord(id string) (map[string]any, recordJSON, error) {
 
 func cmdSync(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("sync", stderr)
-	u, t, o := clientFlags(fs)
+	cf := registerClientFlags(fs)
 	validateOnly := fs.Bool("validate-only", false, "fetch and ingest only; change nothing")
 	forceRefresh := fs.Bool("force-refresh", false, "drop the cached clone first")
 	timeout := fs.Int("timeout", 0, "sync timeout in seconds")
 	wait := fs.Bool("wait", false, "wait for the sync; exit 0 on succeeded, 1 on partial or failed")
 	waitFor := fs.Duration("wait-timeout", 10*time.Minute, "how long --wait waits")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	if len(pos) != 1 {
-		return usageError(stderr, "sync takes one fabric name")
-	}
-	c, err := newClient(*u, *t, *o, stdout, stderr)
-	if err != nil {
-		return usageError(stderr, "%v", err)
+	pos, c, code, ok := cf.parse(fs, args, 1, "sync takes one fabric name", stdout, stderr)
+	if !ok {
+		return code
 	}
 	body := map[string]any{"options": map[string]any{"validate_only": *validateOnly, "force_refresh": *forceRefresh, "timeout_seconds": *timeout}}
 	var out struct {
@@ -366,17 +378,10 @@ func cmdSync(args []string, stdout, stderr io.Writer) int {
 
 func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("status", stderr)
-	u, t, o := clientFlags(fs)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	if len(pos) != 1 {
-		return usageError(stderr, "status takes one sync id")
-	}
-	c, err := newClient(*u, *t, *o, stdout, stderr)
-	if err != nil {
-		return usageError(stderr, "%v", err)
+	cf := registerClientFlags(fs)
+	pos, c, code, ok := cf.parse(fs, args, 1, "status takes one sync id", stdout, stderr)
+	if !ok {
+		return code
 	}
 	raw, r, err := c.getRecord(pos[0])
 	if err != nil {
@@ -388,18 +393,11 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 
 func cmdSyncs(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("syncs", stderr)
-	u, t, o := clientFlags(fs)
+	cf := registerClientFlags(fs)
 	limit := fs.Int("limit", 20, "how many, newest first (at most 100)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	if len(pos) != 1 {
-		return usageError(stderr, "syncs takes one fabric name")
-	}
-	c, err := newClient(*u, *t, *o, stdout, stderr)
-	if err != nil {
-		return usageError(stderr, "%v", err)
+	pos, c, code, ok := cf.parse(fs, args, 1, "syncs takes one fabric name", stdout, stderr)
+	if !ok {
+		return code
 	}
 	var out struct {
 		Syncs []recordJSON `json:"syncs"`
@@ -425,18 +423,11 @@ func cmdSyncs(args []string, stdout, stderr io.Writer) int {
 
 func cmdResources(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("resources", stderr)
-	u, t, o := clientFlags(fs)
+	cf := registerClientFlags(fs)
 	kind := fs.String("kind", "", "only this kind, such as VPC")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	if len(pos) != 1 {
-		return usageError(stderr, "resources takes one fabric name")
-	}
-	c, err := newClient(*u, *t, *o, stdout, stderr)
-	if err != nil {
-		return usageError(stderr, "%v", err)
+	pos, c, code, ok := cf.parse(fs, args, 1, "resources takes one fabric name", stdout, stderr)
+	if !ok {
+		return code
 	}
 	q := ""
 	if *kind != "" {
@@ -475,13 +466,10 @@ func cmdResources(args []string, stdout, stderr io.Writer) int {
 
 func cmdHealth(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("health", stderr)
-	u, t, o := clientFlags(fs)
-	if _, err := parseInterleaved(fs, args); err != nil {
-		return exitUsage
-	}
-	c, err := newClient(*u, *t, *o, stdout, stderr)
-	if err != nil {
-		return usageError(stderr, "%v", err)
+	cf := registerClientFlags(fs)
+	_, c, code, ok := cf.parse(fs, args, 0, "health takes no arguments", stdout, stderr)
+	if !ok {
+		return code
 	}
 	var out struct {
 		Redis     string           `json:"redis"`

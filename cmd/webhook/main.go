@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,28 +36,11 @@ func main() {
 
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, err := config.Load(config.RoleWebhook, args, getenv)
-	if errors.Is(err, config.ErrHelp) {
-		config.PrintUsage(stderr, "webhook")
-		return 0
+	proc, code := service.Boot(config.RoleWebhook, "fgd-webhook", args, getenv, stdout, stderr)
+	if proc == nil {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "fgd-webhook: configuration error:", err)
-		return 2
-	}
-	log := service.NewLogger(stdout, cfg.LogLevel)
-
-	fabricList, err := service.LoadFabrics(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "fgd-webhook: configuration error:", err)
-		return 2
-	}
-
-	rdb, err := service.OpenRedis(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "fgd-webhook: configuration error:", err)
-		return 2
-	}
+	cfg, log, fabricList, rdb := proc.Config, proc.Log, proc.Fabrics, proc.Redis
 	defer rdb.Close()
 
 	if cfg.Embedded() {

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/githedgehog/fgd-sync/internal/gittest"
+	"github.com/githedgehog/fgd-sync/internal/syncbuf"
 )
 
 func TestBadConfigurationExitsTwo(t *testing.T) {
@@ -59,24 +59,6 @@ func writeTemp(t *testing.T, content string) string {
 	return p
 }
 
-// lockedBuffer collects a child process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestMakeRun runs `make run` as a user on a fresh machine would, with no
 // Redis URL: it must serve /healthz, accept a signed push, and sync it (the
 // fabric lives on a local git server).
@@ -106,7 +88,7 @@ func TestMakeRun(t *testing.T) {
 		"HEDGEHOG_FGD_FABRICS_FILE="+fabricsFile,
 		"HEDGEHOG_FGD_DATA_DIR="+t.TempDir(),
 	)
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

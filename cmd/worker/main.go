@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -31,26 +30,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, err := config.Load(config.RoleWorker, args, getenv)
-	if errors.Is(err, config.ErrHelp) {
-		config.PrintUsage(stderr, "worker")
-		return 0
+	proc, code := service.Boot(config.RoleWorker, "fgd-worker", args, getenv, stdout, stderr)
+	if proc == nil {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "fgd-worker: configuration error:", err)
-		return 2
-	}
-	log := service.NewLogger(stdout, cfg.LogLevel)
-	fabricList, err := service.LoadFabrics(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "fgd-worker: configuration error:", err)
-		return 2
-	}
-	rdb, err := service.OpenRedis(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "fgd-worker: configuration error:", err)
-		return 2
-	}
+	cfg, log, fabricList, rdb := proc.Config, proc.Log, proc.Fabrics, proc.Redis
 	defer rdb.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

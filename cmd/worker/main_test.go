@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/githedgehog/fgd-sync/internal/syncbuf"
 	"github.com/githedgehog/fgd-sync/internal/testredis"
 )
 
@@ -23,7 +24,7 @@ func TestWorkerNeedsRedisURL(t *testing.T) {
 func TestWorkerStartsAndStopsGracefully(t *testing.T) {
 	rs := testredis.New(t)
 	env := map[string]string{"HEDGEHOG_FGD_REDIS_URL": rs.URL, "HEDGEHOG_FGD_WORKER_POOL_SIZE": "2"}
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, &stdout, &stderr) }()

@@ -21,13 +21,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/google/go-github/v60/github"
 
 	"github.com/githedgehog/fgd-sync/internal/gittest"
+	"github.com/githedgehog/fgd-sync/internal/syncbuf"
 	"github.com/githedgehog/fgd-sync/redisconn"
 	"github.com/githedgehog/fgd-sync/store"
 )
@@ -98,24 +98,6 @@ data:
   owner: network-team
 `
 
-// lockedBuffer collects the server's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func main() {
 	t := &demoT{}
 	defer t.close()
@@ -143,7 +125,7 @@ func main() {
 		"HEDGEHOG_FGD_FABRICS_FILE="+fabricsFile,
 		"HEDGEHOG_FGD_DATA_DIR="+filepath.Join(dir, "cache"),
 	)
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	server.Stdout, server.Stderr = out, out
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
@@ -240,7 +222,7 @@ func sendPush(t *demoT, base, head string) string {
 }
 
 // embeddedRedis reads the embedded Redis's address from the server's log.
-func embeddedRedis(t *demoT, out *lockedBuffer) string {
+func embeddedRedis(t *demoT, out *syncbuf.Buffer) string {
 	var url string
 	waitFor(t, 10*time.Second, "the embedded Redis address in the log", func() bool {
 		sc := bufio.NewScanner(strings.NewReader(out.String()))
