@@ -219,6 +219,23 @@ func TestPullRequestMode(t *testing.T) {
 	if tree := e.git.Tree("fgd/sync-" + ids[0]); tree["managed/vpcs/vpc-pr.yaml"] == "" {
 		t.Fatal("the pull request branch lacks the managed file")
 	}
+
+	// The next sync updates the open pull request instead of opening another.
+	e.git.Commit(map[string]string{"raw/vpc2.yaml": vpc("vpc-pr-2", 1002)}, nil, "more raw")
+	ids2 := e.push("delivery-pr-2", "raw/vpc2.yaml")
+	if rec := e.waitRecord(ids2[0], time.Minute); rec.State != store.StateSucceeded || rec.PullRequest != prs[0].GetHTMLURL() {
+		t.Fatalf("second record %+v", rec)
+	}
+	if prs := e.api.PullRequests(); len(prs) != 1 {
+		t.Fatalf("%d pull requests, want the one updated", len(prs))
+	}
+	tree := e.git.Tree("fgd/sync-" + ids[0])
+	if tree["managed/vpcs/vpc-pr.yaml"] == "" || tree["managed/vpcs/vpc-pr-2.yaml"] == "" {
+		t.Fatalf("the pull request branch was not updated: %v", gittest.Files(tree, "managed/"))
+	}
+	if e.git.HasBranch("fgd/sync-" + ids2[0]) {
+		t.Fatal("a second fgd branch was pushed")
+	}
 }
 
 // TestConcurrentPushesTwoWorkers: 10 pushes in quick succession, 2 worker
