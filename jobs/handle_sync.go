@@ -253,6 +253,9 @@ func (h *SyncHandler) coalesce(ctx context.Context, log *slog.Logger, p SyncPayl
 	if _, err := h.Queue.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return &github.TransientError{Code: fgderr.Redis, Msg: "enqueue the follow-up sync", Err: err}
 	}
+	if err := h.Store.ClearQueued(ctx, p.Fabric, p.SyncID); err != nil {
+		log.Warn("could not clear the queued mark", "error", err)
+	}
 	now := time.Now().UTC()
 	rec.State, rec.FinishedAt, rec.CoalescedInto = store.StateSucceeded, &now, followUp.SyncID
 	rec.Warnings = []ingestion.Issue{{Code: string(fgderr.SyncInProgress),

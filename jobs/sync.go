@@ -100,11 +100,14 @@ func NewSyncTask(p SyncPayload, opts ...asynq.Option) (*asynq.Task, error) {
 	}
 	base := []asynq.Option{
 		asynq.Queue(DefaultQueue),
-		asynq.Retention(DeliveryRetention),
 		asynq.MaxRetry(MaxSyncRetries),
 	}
 	if p.SyncID != "" {
 		base = append(base, asynq.TaskID(p.SyncID))
+	}
+	if p.Trigger == TriggerWebhook {
+		// Only a delivery id can come again; other syncs need no tombstone.
+		base = append(base, asynq.Retention(DeliveryRetention))
 	}
 	typ := TypeSync
 	if p.Trigger == TriggerFabricCreated {

@@ -17,6 +17,11 @@ import (
 // RecordTTL is how long a sync record is kept.
 const RecordTTL = 30 * 24 * time.Hour
 
+// maxIndexed is how many records a fabric's listing keeps, newest first
+// (the API pages at most 100); older ones stay readable by id until their
+// TTL.
+const maxIndexed = 1000
+
 // DefaultPrefix starts every key fgd-sync writes (asynq's own keys start
 // with asynq:).
 const DefaultPrefix = "fgd:"
@@ -96,6 +101,7 @@ func (s *Store) PutRecord(ctx context.Context, r *Record) error {
 	pipe.Set(ctx, s.recordKey(r.ID), b, RecordTTL)
 	pipe.ZAdd(ctx, idx, redis.Z{Score: float64(r.CreatedAt.UnixMilli()), Member: r.ID})
 	pipe.ZRemRangeByScore(ctx, idx, "-inf", fmt.Sprint(time.Now().Add(-RecordTTL).UnixMilli()))
+	pipe.ZRemRangeByRank(ctx, idx, 0, -maxIndexed-1)
 	pipe.Expire(ctx, idx, RecordTTL)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("store record %s: %w", r.ID, err)
