@@ -47,7 +47,7 @@ func newAdminEnv(t *testing.T) *adminEnv {
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := e.cfg(gitToken)
 	a.dataDir = cfg.DataDir
-	opts, err := service.Worker(cfg, e.rdb, a.reg, log.With("process", "worker"), nil)
+	opts, err := service.Worker(cfg, e.rdb, nil, a.reg, log.With("process", "worker"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -176,8 +176,9 @@ func UpsertFabrics(ctx context.Context, reg *registry.Registry, list []fabrics.F
 }
 
 // Worker returns the worker options for this configuration: the sync,
-// init and cleanup jobs, the health check and the schedule.
-func Worker(cfg config.Config, rdb redis.UniversalClient, reg *registry.Registry, log *slog.Logger, metrics prometheus.Registerer) (worker.Options, error) {
+// init and cleanup jobs, the health check and the schedule. conn, when not
+// nil, gives the scheduler a connection of its own.
+func Worker(cfg config.Config, rdb redis.UniversalClient, conn asynq.RedisConnOpt, reg *registry.Registry, log *slog.Logger, metrics prometheus.Registerer) (worker.Options, error) {
 	sync, err := NewSyncHandler(cfg, rdb, reg, log, metrics)
 	if err != nil {
 		return worker.Options{}, err
@@ -186,7 +187,7 @@ func Worker(cfg config.Config, rdb redis.UniversalClient, reg *registry.Registry
 	return worker.Options{
 		Redis: rdb, Concurrency: cfg.WorkerPoolSize, Logger: log, Sync: sync,
 		Health:   jobs.NewHealthHandler(log, ping, asynq.NewInspectorFromRedisClient(rdb), jobs.DefaultQueue, metrics),
-		Schedule: &jobs.Schedule{Fabrics: reg},
+		Schedule: &jobs.Schedule{Fabrics: reg}, SchedulerConn: conn,
 	}, nil
 }
 

@@ -28,6 +28,10 @@ type Options struct {
 	// ScheduleRefresh is how often the schedule is re-read from the
 	// registry; 5s when zero.
 	ScheduleRefresh time.Duration
+	// SchedulerConn gives the scheduler a connection of its own, which it
+	// closes on shutdown; nil shares Redis (and asynq then logs an error
+	// at shutdown, as it refuses to close a shared client).
+	SchedulerConn asynq.RedisConnOpt
 }
 
 // Run serves tasks until ctx is cancelled, then shuts down gracefully:
@@ -75,12 +79,16 @@ func Run(ctx context.Context, o Options) error {
 			refresh = 5 * time.Second
 		}
 		var err error
-		mgr, err = asynq.NewPeriodicTaskManager(asynq.PeriodicTaskManagerOpts{
+		opts := asynq.PeriodicTaskManagerOpts{
 			PeriodicTaskConfigProvider: o.Schedule,
-			RedisUniversalClient:       o.Redis,
+			RedisConnOpt:               o.SchedulerConn,
 			SyncInterval:               refresh,
-			SchedulerOpts:              &asynq.SchedulerOpts{Logger: slogAdapter{o.Logger.With("component", "scheduler")}},
-		})
+			SchedulerOpts:              &asynq.SchedulerOpts{Logger: slogAdapter{o.Logger.With("role", "scheduler")}},
+		}
+		if o.SchedulerConn == nil {
+			opts.RedisUniversalClient = o.Redis
+		}
+		mgr, err = asynq.NewPeriodicTaskManager(opts)
 		if err != nil {
 			srv.Shutdown()
 			return fmt.Errorf("periodic tasks: %w", err)

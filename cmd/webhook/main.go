@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	workerCtx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	if cfg.Embedded() {
-		wopts, err := service.Worker(cfg, rdb.Client, fabricRegistry, log.With("process", "embedded-worker"), reg)
+		wopts, err := service.Worker(cfg, rdb.Client, connOpt, fabricRegistry, log.With("process", "embedded-worker"), reg)
 		if err != nil {
 			fmt.Fprintln(stderr, "fgd-webhook:", err)
 			return 1

@@ -40,7 +40,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	fabricRegistry := registry.New(rdb.Client, "")
 	service.UpsertFabrics(ctx, fabricRegistry, fabricList, log)
-	opts, err := service.Worker(cfg, rdb.Client, fabricRegistry, log, reg)
+	connOpt, err := service.RedisConnOpt(cfg, rdb)
+	if err != nil {
+		fmt.Fprintln(stderr, "fgd-worker: configuration error:", err)
+		return 2
+	}
+	opts, err := service.Worker(cfg, rdb.Client, connOpt, fabricRegistry, log, reg)
 	if err != nil {
 		fmt.Fprintln(stderr, "fgd-worker:", err)
 		return 1
