@@ -54,7 +54,7 @@ func TestWorkerConsumes(t *testing.T) {
 	}()
 
 	client := asynq.NewClientFromRedisClient(rdb)
-	good, err := jobs.NewSyncTask(jobs.SyncPayload{SyncID: "sync-good", Fabric: "dc1", Trigger: jobs.TriggerManual}, asynq.Queue(queue))
+	good, err := jobs.NewSyncTask(jobs.SyncPayload{SyncID: "sync-good", Fabric: "dc1", Trigger: jobs.TriggerWebhook, DeliveryID: "d-1"}, asynq.Queue(queue))
 	if err != nil {
 		t.Fatal(err)
 	}
