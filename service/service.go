@@ -133,11 +133,24 @@ func NewCredentials(cfg config.Config, transport http.RoundTripper) (github.Cred
 	if cfg.GitHubAppID != 0 {
 		c, err := github.NewAppCredentials(cfg.GitHubAPIURL, cfg.GitHubAppID, cfg.GitHubAppKeyFile, transport)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", config.VarGitHubAppKeyFile, err)
+			return nil, &config.Error{Var: config.VarGitHubAppKeyFile, Msg: "is not a usable GitHub App private key (RSA PEM expected)"}
 		}
 		return c, nil
 	}
-	return github.NewTokenCredentials(cfg.GitHubAPIURL, cfg.GitHubToken.Reveal(), &http.Client{Transport: transport, Timeout: 30 * time.Second})
+	c, err := github.NewTokenCredentials(cfg.GitHubAPIURL, cfg.GitHubToken.Reveal(), &http.Client{Transport: transport, Timeout: 30 * time.Second})
+	if err != nil {
+		return nil, &config.Error{Var: config.VarGitHubAPIURL, Msg: "is not a usable API URL"}
+	}
+	return c, nil
+}
+
+// ExitCode is the exit code for a start-up error: 2 for configuration.
+func ExitCode(err error) int {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		return 2
+	}
+	return 1
 }
 
 // UpsertFabrics puts the fabrics file into the registry. Redis may be down

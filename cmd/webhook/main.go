@@ -112,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		wopts, err := service.Worker(cfg, rdb.Client, connOpt, fabricRegistry, log.With("process", "embedded-worker"), reg)
 		if err != nil {
 			fmt.Fprintln(stderr, "fgd-webhook:", err)
-			return 1
+			return service.ExitCode(err)
 		}
 		go func() { workerDone <- worker.Run(workerCtx, wopts) }()
 	} else {

@@ -48,7 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	opts, err := service.Worker(cfg, rdb.Client, connOpt, fabricRegistry, log, reg)
 	if err != nil {
 		fmt.Fprintln(stderr, "fgd-worker:", err)
-		return 1
+		return service.ExitCode(err)
 	}
 	if cfg.WorkerMetricsAddr != "" && cfg.MetricsEnabled {
 		ln, err := net.Listen("tcp", cfg.WorkerMetricsAddr)

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,5 +45,19 @@ func TestWorkerStartsAndStopsGracefully(t *testing.T) {
 		}
 	case <-time.After(40 * time.Second):
 		t.Fatal("worker did not stop")
+	}
+}
+
+func TestWorkerBadAppKeyExitsTwo(t *testing.T) {
+	rs := testredis.New(t)
+	key := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(key, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HEDGEHOG_FGD_REDIS_URL": rs.URL, "HEDGEHOG_FGD_GITHUB_APP_ID": "12", "HEDGEHOG_FGD_GITHUB_APP_PRIVATE_KEY_FILE": key}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "HEDGEHOG_FGD_GITHUB_APP_PRIVATE_KEY_FILE") {
+		t.Fatalf("exit %d, %q", code, stderr.String())
 	}
 }
