@@ -363,3 +363,32 @@ func TestValidateOnly(t *testing.T) {
 		t.Fatal("validate_only changed the branch or reported")
 	}
 }
+
+// TestRedisRestartUnderWorker: Redis goes away and comes back (empty, as a
+// Redis without persistence does); the worker reconnects on its own and
+// syncs the next push.
+func TestRedisRestartUnderWorker(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.startWorker(gitToken)
+	e.git.Commit(map[string]string{"raw/a.yaml": vpc("vpc-a", 1001)}, nil, "raw")
+	e.waitRecord(e.push("delivery-restart-1", "raw/a.yaml")[0], time.Minute)
+
+	e.redis.Stop()
+	e.redis.Start()
+	e.git.Commit(map[string]string{"raw/b.yaml": vpc("vpc-b", 1002)}, nil, "more")
+	deadline := time.Now().Add(time.Minute)
+	var ids []string
+	for {
+		var err error
+		if ids, err = pushFor(e, repository, "delivery-restart-2", e.git.Head("main"), "raw/b.yaml"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook after the restart: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if rec := e.waitRecord(ids[0], time.Minute); rec.State != store.StateSucceeded || e.git.Tree("main")["managed/vpcs/vpc-b.yaml"] == "" {
+		t.Fatalf("after the restart: %+v", rec)
+	}
+}
