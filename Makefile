@@ -29,6 +29,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./fabrics/
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1,2 ./ingestion/
 	$(GO) test -run '^$$' -bench 'SyncLatency|FiftyFabrics' -benchtime 1x ./e2e/
+	$(GO) test -run '^$$' -bench 'CommitLargeTree' -benchtime 3x ./github/
+	$(GO) test -run '^$$' -bench 'Match' ./registry/
 	@$(MAKE) -s bench-memory
 
 ## bench-memory: peak RSS of fgdctl ingest on the 10,126-document corpus
