@@ -186,7 +186,9 @@ func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
 		err = &github.TransientError{Code: fgderr.SyncFailed, Msg: "lost the fabric lock during the sync", Err: err}
 	}
 	if errors.Is(context.Cause(syncCtx), errSyncTimeout) && err != nil {
-		err = &fgderr.Error{Code: fgderr.SyncTimeout, Msg: fmt.Sprintf("the sync took longer than %s", timeout), Err: err}
+		// Retried with backoff, as GitHub may just be slow; a sync that
+		// always times out is archived once the retries run out.
+		err = &github.TransientError{Code: fgderr.SyncTimeout, Msg: fmt.Sprintf("the sync took longer than %s", timeout), Err: err}
 	}
 	if err == nil {
 		h.finish(ctx, log, rec, rec.State, nil)
