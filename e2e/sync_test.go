@@ -317,13 +317,13 @@ func TestWorkerKilledMidSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = first.cmd.Wait()
-	close(release) // the dead worker's push reaches the server truncated
 	if r, _ := e.store.GetRecord(context.Background(), ids[0]); r == nil || r.State != store.StateRunning {
 		t.Fatalf("the killed sync should be left running: %+v", r)
 	}
-	if len(e.botCommits()) != 0 {
-		t.Fatal("a half-done push reached the branch")
-	}
+	// The dead worker's push is served now: whether git completes it or not
+	// (its pack may have arrived whole), the ref moves atomically or not at
+	// all.
+	close(release)
 
 	e.startProcess(gitToken)
 	rec := e.waitRecord(ids[0], 3*time.Minute)
@@ -332,8 +332,8 @@ func TestWorkerKilledMidSync(t *testing.T) {
 	}
 	bots := e.botCommits()
 	tree := e.git.Tree("main")
-	if len(bots) != 1 || tree["managed/vpcs/vpc-a.yaml"] == "" || tree["managed/vpcs/vpc-b.yaml"] == "" || len(gittest.Files(tree, "raw/")) != 0 {
-		t.Fatalf("%d bot commits, tree %v", len(bots), gittest.Files(tree, ""))
+	if len(bots) != 1 || rec.Commit != bots[0].Hash || tree["managed/vpcs/vpc-a.yaml"] == "" || tree["managed/vpcs/vpc-b.yaml"] == "" || len(gittest.Files(tree, "raw/")) != 0 {
+		t.Fatalf("%d bot commits (record names %s), tree %v", len(bots), rec.Commit, gittest.Files(tree, ""))
 	}
 }
 
@@ -390,5 +390,48 @@ func TestRedisRestartUnderWorker(t *testing.T) {
 	}
 	if rec := e.waitRecord(ids[0], time.Minute); rec.State != store.StateSucceeded || e.git.Tree("main")["managed/vpcs/vpc-b.yaml"] == "" {
 		t.Fatalf("after the restart: %+v", rec)
+	}
+}
+
+// TestSyncTimeoutIsRetried: a sync over its timeout_seconds is recorded as
+// retrying with FGD_3002, and the retry succeeds.
+func TestSyncTimeoutIsRetried(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.startWorker(gitToken)
+	e.git.Commit(map[string]string{"raw/a.yaml": vpc("vpc-a", 1001)}, nil, "raw")
+	release := make(chan struct{})
+	e.git.BeforeNextPush(func() { <-release })
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	task, err := jobs.NewSyncTask(jobs.SyncPayload{SyncID: "slow-1", Fabric: "dc1", Trigger: jobs.TriggerManual,
+		Options: jobs.SyncOptions{TimeoutSeconds: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asynq.NewClientFromRedisClient(e.rdb).Enqueue(task); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r, err := e.store.GetRecord(context.Background(), "slow-1")
+		if err == nil && r.State == store.StateRetrying && len(r.Errors) > 0 && r.Errors[len(r.Errors)-1].Code == "FGD_3002" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no retrying record with FGD_3002: %+v %v", r, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(release)
+	// The first attempt's push may still land after its timeout; either
+	// way there is one ingest commit, and the record names it.
+	rec := e.waitRecord("slow-1", time.Minute)
+	if bots := e.botCommits(); rec.State != store.StateSucceeded || rec.Attempt < 2 || len(bots) != 1 || rec.Commit != bots[0].Hash {
+		t.Fatalf("record %+v, bot commits %+v", rec, bots)
 	}
 }

@@ -376,6 +376,11 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 		if processed == "" {
 			processed = co.Head()
 			rec.Head = processed
+			if msg, err := co.CommitMessage(processed); err == nil && strings.Contains(msg, "\nFGD-Sync-Id: "+p.SyncID+"\n") {
+				// An earlier attempt's push landed although its answer was
+				// lost (timeout, crash): that commit is this sync's.
+				rec.Commit = processed
+			}
 			if api != nil && !p.Options.ValidateOnly {
 				if err := api.SetStatus(ctx, fab.Repository, processed, github.StatusPending, statusCtx, "fgd-sync is ingesting raw/"); err != nil {
 					rec.Warnings = append(rec.Warnings, ingestion.Issue{Code: string(fgderr.CodeOf(err)), Message: "pending status not posted: " + github.Redact(err.Error(), h.Secrets...)})
