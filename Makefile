@@ -4,7 +4,9 @@ BIN      ?= bin
 PKGS     := ./...
 # Tests run on HEDGEHOG_FGD_TEST_REDIS_URL when set, else on a private
 # redis-server, else on the embedded miniredis.
-TESTFLAGS ?= -race -count=1 -timeout 9m
+# -race needs cgo and a C compiler; without one the tests run without it.
+RACE      := $(shell command -v $${CC:-gcc} >/dev/null 2>&1 && echo -race)
+TESTFLAGS ?= $(RACE) -count=1 -timeout 9m
 
 export HEDGEHOG_FGD_FABRICS_FILE ?= examples/fabrics.yaml
 
