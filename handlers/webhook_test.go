@@ -427,17 +427,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	}
 
 	rs.Start()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, out := f.send(req{event: "push", body: body})
-		if resp.StatusCode == http.StatusAccepted {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Redis is back but the server still answers %d %v", resp.StatusCode, out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	f.waitAccepted(body, "Redis is back")
 	if r, err := http.Get(f.server.URL + "/readyz"); err != nil || r.StatusCode != http.StatusOK {
 		t.Fatalf("readyz with Redis back: %v %v", r, err)
 	}
@@ -460,6 +450,13 @@ func TestRedisFrozen(t *testing.T) {
 		t.Fatalf("with Redis frozen: %d %v, want 503", resp.StatusCode, out)
 	}
 	rs.Thaw()
+	f.waitAccepted(body, "Redis thawed")
+}
+
+// waitAccepted sends fresh deliveries of body until one is queued, with a
+// deadline: the server must recover with no restart.
+func (f *fixture) waitAccepted(body []byte, situation string) {
+	f.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, out := f.send(req{event: "push", body: body})
@@ -467,7 +464,7 @@ func TestRedisFrozen(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Redis thawed but the server still answers %d %v", resp.StatusCode, out)
+			f.t.Fatalf("%s but the server still answers %d %v", situation, resp.StatusCode, out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
