@@ -174,25 +174,37 @@ type Annotation struct {
 	Message string
 }
 
-// maxAnnotations is GitHub's limit of annotations per request.
+// maxAnnotations is GitHub's limit of annotations per request: more are
+// sent by updating the check run in batches.
 const maxAnnotations = 50
 
-// CreateCheckRun records a completed check run on sha with annotations.
-// Only a GitHub App may create check runs.
+// CreateCheckRun records a completed check run on sha with all its
+// annotations. Only a GitHub App may create check runs.
 func (a *API) CreateCheckRun(ctx context.Context, repository, sha, name, conclusion, title, summary string, annotations []Annotation) error {
 	owner, repo, _ := strings.Cut(repository, "/")
-	var anns []*gh.CheckRunAnnotation
-	for i, an := range annotations {
-		if i == maxAnnotations {
-			break
+	batch := func(from int) []*gh.CheckRunAnnotation {
+		var anns []*gh.CheckRunAnnotation
+		for _, an := range annotations[from:min(from+maxAnnotations, len(annotations))] {
+			line := max(an.Line, 1)
+			anns = append(anns, &gh.CheckRunAnnotation{Path: gh.String(an.Path), StartLine: gh.Int(line), EndLine: gh.Int(line),
+				AnnotationLevel: gh.String("failure"), Title: gh.String(an.Title), Message: gh.String(an.Message)})
 		}
-		line := max(an.Line, 1)
-		anns = append(anns, &gh.CheckRunAnnotation{Path: gh.String(an.Path), StartLine: gh.Int(line), EndLine: gh.Int(line),
-			AnnotationLevel: gh.String("failure"), Title: gh.String(an.Title), Message: gh.String(an.Message)})
+		return anns
 	}
-	_, _, err := a.client.Checks.CreateCheckRun(ctx, owner, repo, gh.CreateCheckRunOptions{
-		Name: name, HeadSHA: sha, Status: gh.String("completed"), Conclusion: gh.String(conclusion),
-		Output: &gh.CheckRunOutput{Title: gh.String(title), Summary: gh.String(summary), Annotations: anns},
+	output := func(from int) *gh.CheckRunOutput {
+		return &gh.CheckRunOutput{Title: gh.String(title), Summary: gh.String(summary), Annotations: batch(from)}
+	}
+	run, _, err := a.client.Checks.CreateCheckRun(ctx, owner, repo, gh.CreateCheckRunOptions{
+		Name: name, HeadSHA: sha, Status: gh.String("completed"), Conclusion: gh.String(conclusion), Output: output(0),
 	})
-	return a.classify(err, "create check run")
+	if err != nil {
+		return a.classify(err, "create check run")
+	}
+	for from := maxAnnotations; from < len(annotations); from += maxAnnotations {
+		_, _, err := a.client.Checks.UpdateCheckRun(ctx, owner, repo, run.GetID(), gh.UpdateCheckRunOptions{Name: name, Output: output(from)})
+		if err != nil {
+			return a.classify(err, "add check run annotations")
+		}
+	}
+	return nil
 }

@@ -150,3 +150,33 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 		t.Fatalf("state metric %v, want 0 (closed)", v)
 	}
 }
+
+// TestCheckRunWithManyAnnotations: 120 annotations go out as a create with
+// 50 and two updates, as GitHub requires.
+func TestCheckRunWithManyAnnotations(t *testing.T) {
+	fake := githubfake.New(t, "tok")
+	api, err := NewAPI(fake.URL, "tok", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anns []Annotation
+	for i := 0; i < 120; i++ {
+		anns = append(anns, Annotation{Path: fmt.Sprintf("raw/f%03d.yaml", i), Line: i + 1, Title: "FGD_1003", Message: "bad"})
+	}
+	if err := api.CreateCheckRun(context.Background(), "acme/x", "abc", "fgd-sync/dc1", "failure", "t", "s", anns); err != nil {
+		t.Fatal(err)
+	}
+	runs := fake.CheckRuns()
+	if len(runs) != 1 || len(runs[0].Annotations) != 120 || runs[0].Annotations[119].GetPath() != "raw/f119.yaml" {
+		t.Fatalf("check runs: %d, annotations %d", len(runs), len(runs[0].Annotations))
+	}
+	patches := 0
+	for _, c := range fake.Calls() {
+		if strings.HasPrefix(c, "PATCH /repos/acme/x/check-runs/") {
+			patches++
+		}
+	}
+	if patches != 2 {
+		t.Fatalf("%d updates, want 2", patches)
+	}
+}

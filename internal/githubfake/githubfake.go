@@ -198,12 +198,30 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Problems parsing JSON"})
 			return
 		}
+		if in.Output != nil && len(in.Output.Annotations) > 50 {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Only 50 annotations are allowed per request"})
+			return
+		}
 		cr := CheckRun{Repo: parts[1] + "/" + parts[2], Options: in}
 		if in.Output != nil {
 			cr.Annotations = in.Output.Annotations
 		}
 		s.checkRuns = append(s.checkRuns, cr)
 		writeJSON(w, http.StatusCreated, &gh.CheckRun{ID: gh.Int64(int64(len(s.checkRuns))), Name: gh.String(in.Name), HeadSHA: gh.String(in.HeadSHA)})
+		return
+	}
+	// repos/{owner}/{repo}/check-runs/{id}: more annotations
+	if len(parts) == 5 && parts[0] == "repos" && parts[3] == "check-runs" && r.Method == http.MethodPatch {
+		id, _ := strconv.Atoi(parts[4])
+		var in gh.UpdateCheckRunOptions
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || id < 1 || id > len(s.checkRuns) {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Validation Failed"})
+			return
+		}
+		if in.Output != nil {
+			s.checkRuns[id-1].Annotations = append(s.checkRuns[id-1].Annotations, in.Output.Annotations...)
+		}
+		writeJSON(w, http.StatusOK, &gh.CheckRun{ID: gh.Int64(int64(id)), Name: gh.String(in.Name)})
 		return
 	}
 	// repos/{owner}/{repo}/statuses/{sha}
