@@ -62,11 +62,6 @@ func New(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Wrap returns an *Error with a message and a cause.
-func Wrap(code Code, err error, msg string) *Error {
-	return &Error{Code: code, Msg: msg, Err: err}
-}
-
 // CodeOf returns the code of the first *Error in err's chain, or Internal.
 func CodeOf(err error) Code {
 	var e *Error

@@ -1,7 +1,6 @@
 package ingestion
 
 import (
-	"bytes"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -205,5 +204,3 @@ func sortedPaths(m map[string][]byte) []string {
 	sort.Strings(out)
 	return out
 }
-
-func equalBytes(a, b []byte) bool { return bytes.Equal(a, b) }

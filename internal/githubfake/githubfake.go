@@ -54,7 +54,6 @@ type Server struct {
 	minted      int
 	rateLimited int // calls to answer with a rate-limit 403
 	resetIn     time.Duration
-	authHeaders []string
 }
 
 // New starts the fake.
@@ -129,13 +128,6 @@ func (s *Server) Calls() []string {
 	return append([]string(nil), s.calls...)
 }
 
-// AuthHeaders lists the Authorization header of every call.
-func (s *Server) AuthHeaders() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.authHeaders...)
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
@@ -146,7 +138,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, r.Method+" "+r.URL.Path)
-	s.authHeaders = append(s.authHeaders, r.Header.Get("Authorization"))
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if s.App != nil {
 		// App endpoints: the JWT. Everything else: the installation token.

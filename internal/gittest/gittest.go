@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // RepoName is the repository's path on the server.
@@ -43,8 +42,6 @@ type Server struct {
 	mu       sync.Mutex
 	failures []int  // statuses to answer to the next requests, in order
 	hook     func() // run once before the next receive-pack (push) is served
-	requests atomic.Int64
-	pushes   atomic.Int64
 }
 
 // Options configure a server.
@@ -78,7 +75,6 @@ func New(t T, o Options) *Server {
 		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.requests.Add(1)
 		if s.Token != "" && !s.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
 			http.Error(w, "authentication required", http.StatusUnauthorized)
@@ -89,7 +85,6 @@ func New(t T, o Options) *Server {
 			return
 		}
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
-			s.pushes.Add(1)
 			s.mu.Lock()
 			hook := s.hook
 			s.hook = nil
@@ -139,12 +134,6 @@ func (s *Server) BeforeNextPush(f func()) {
 	defer s.mu.Unlock()
 	s.hook = f
 }
-
-// Requests and Pushes count what the server was asked.
-func (s *Server) Requests() int64 { return s.requests.Load() }
-
-// Pushes counts receive-pack requests.
-func (s *Server) Pushes() int64 { return s.pushes.Load() }
 
 func (s *Server) git(dir string, args ...string) string {
 	s.t.Helper()

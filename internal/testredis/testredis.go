@@ -176,17 +176,6 @@ func (s *Server) waitReady() {
 	}
 }
 
-// Client returns a plain go-redis client for the server, closed at cleanup.
-func (s *Server) Client() *redis.Client {
-	opt, err := redis.ParseURL(s.URL)
-	if err != nil {
-		s.t.Fatalf("parse %s: %v", s.URL, err)
-	}
-	c := redis.NewClient(opt)
-	s.t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
 // Unique returns a name no other test uses, for a queue or a key prefix.
 func Unique(prefix string) string {
 	b := make([]byte, 6)
