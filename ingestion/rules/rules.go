@@ -80,13 +80,6 @@ type kindRules struct {
 	cross func(o *Object, s *Set, cfg *FabricConfig) []Finding
 }
 
-// byKind maps a kind to its rules. It is filled by the kind files' init-free
-// table below, never changed at run time.
-func byKind(kind string) (kindRules, bool) {
-	r, ok := kinds[kind]
-	return r, ok
-}
-
 // Default applies Hedgehog's defaults for o's kind in place: the META
 // defaults, then the kind's own.
 func Default(o *Object) {
