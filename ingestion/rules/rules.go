@@ -78,6 +78,10 @@ type kindRules struct {
 	local func(o *Object, cfg *FabricConfig) []Finding
 	// cross checks o against the set; cfg may be nil.
 	cross func(o *Object, s *Set, cfg *FabricConfig) []Finding
+	// update checks a change of an object that already exists ([webhook, update] rules); may be nil.
+	update func(old, new *Object, s *Set) []Finding
+	// deleted reports, as warnings, what still refers to an object that is removed ([webhook, delete]); may be nil.
+	deleted func(o *Object, s *Set) []Finding
 }
 
 // Default applies Hedgehog's defaults for o's kind in place: the META
@@ -111,6 +115,33 @@ func (s *Set) Cross(o *Object, cfg *FabricConfig) []Finding {
 	fs := r.cross(o, s, cfg)
 	for i := range fs {
 		fs[i].Cross = true
+	}
+	return sorted(fs)
+}
+
+// Update returns the findings of the [webhook, update] rules when old becomes new.
+func Update(old, new *Object, s *Set) []Finding {
+	r, ok := byKind(new.Kind)
+	if !ok || r.update == nil {
+		return nil
+	}
+	fs := r.update(old, new, s)
+	for i := range fs {
+		fs[i].Cross = true
+	}
+	return sorted(fs)
+}
+
+// Deleted returns warnings for the objects that still refer to o, which is being removed.
+func Deleted(o *Object, s *Set) []Finding {
+	r, ok := byKind(o.Kind)
+	if !ok || r.deleted == nil {
+		return nil
+	}
+	fs := r.deleted(o, s)
+	for i := range fs {
+		fs[i].Cross = true
+		fs[i].Severity = Warning
 	}
 	return sorted(fs)
 }
