@@ -342,11 +342,9 @@ func connectionCross(o *Object, s *Set, cfg *FabricConfig) []Finding {
 		if profName == "" {
 			continue // SW-5 reports it on the Switch
 		}
-		prof, f := s.Resolve("SwitchProfile", profName, "CONN-10", firstPath[name])
-		if f != nil {
-			f.Message = "Switch " + quote(name) + ": " + f.Message
-			fs = append(fs, *f)
-			continue
+		prof, ok := s.Get("SwitchProfile", profName)
+		if !ok {
+			continue // SW-10 reports the missing profile on the Switch; the port check needs it
 		}
 		api := Index(s, "wiringAPIPorts/"+name, func(*Set) map[string]bool { return switchAPIPorts(prof.Spec(), sw.Spec()) })
 		for _, ep := range c.endpoints {
