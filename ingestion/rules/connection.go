@@ -39,9 +39,20 @@ var connShapes = map[string]connShape{
 type connEndpoint struct {
 	ref, device, port string
 	role              string // switch, server or gateway
-	path              []string
 	ip                string // fabric-link IP, may be empty
-	link              int    // index of the link inside its list
+	// typ, list, link and side locate the endpoint: spec.<typ>.<list>.<link>.<side>,
+	// or spec.<typ>.link.<side> when list is "".
+	typ, list, side string
+	link            int
+}
+
+// pathTo returns the field path of the endpoint's field (port or ip); it is
+// built only for a finding.
+func (ep connEndpoint) pathTo(field string) []string {
+	if ep.list == "" {
+		return []string{"spec", ep.typ, "link", ep.side, field}
+	}
+	return wiringPath("spec", ep.typ, ep.list, ep.link, ep.side, field)
 }
 
 // conn is a parsed Connection.
@@ -50,10 +61,13 @@ type conn struct {
 	endpoints []connEndpoint
 }
 
-// connType returns the type that Hedgehog acts on: mclag and mclagDomain
-// first (they end validation early), then the first of connTypes present.
+// connTypesChecked is the order connType looks in: mclag and mclagDomain
+// first (they end validation early), then connTypes.
+var connTypesChecked = append([]string{"mclag", "mclagDomain"}, connTypes...)
+
+// connType returns the type that Hedgehog acts on.
 func connType(spec map[string]any) string {
-	for _, t := range append([]string{"mclag", "mclagDomain"}, connTypes...) {
+	for _, t := range connTypesChecked {
 		if _, ok := spec[t].(map[string]any); ok {
 			return t
 		}
@@ -71,21 +85,21 @@ func parseConn(spec map[string]any) conn {
 	}
 	shape := connShapes[c.typ]
 	block := mapAt(spec, c.typ)
-	add := func(link map[string]any, base []string, idx int) {
+	add := func(link map[string]any, list string, idx int) {
 		for i, side := range shape.sides {
 			end := mapAt(link, side)
-			ep := connEndpoint{ref: strAt(end, "port"), role: shape.roles[i], path: wiringPath(base, side, "port"), ip: strAt(end, "ip"), link: idx}
+			ep := connEndpoint{ref: strAt(end, "port"), role: shape.roles[i], ip: strAt(end, "ip"), typ: c.typ, list: list, side: side, link: idx}
 			ep.device, ep.port, _ = strings.Cut(ep.ref, "/")
 			c.endpoints = append(c.endpoints, ep)
 		}
 	}
 	for _, list := range shape.lists {
 		if list == "" {
-			add(mapAt(block, "link"), []string{"spec", c.typ, "link"}, 0)
+			add(mapAt(block, "link"), "", 0)
 			continue
 		}
 		for i, l := range listAt(block, list) {
-			add(asMap(l), wiringPath("spec", c.typ, list, i), i)
+			add(asMap(l), list, i)
 		}
 	}
 	return c
@@ -127,7 +141,7 @@ func connectionLocal(o *Object, cfg *FabricConfig) []Finding {
 	for _, ep := range c.endpoints {
 		if ep.device == "" || ep.port == "" {
 			refsOK = false
-			fs = append(fs, Finding{Rule: "CONN-5", Path: ep.path,
+			fs = append(fs, Finding{Rule: "CONN-5", Path: ep.pathTo("port"),
 				Message: fmt.Sprintf("port %q must be <device>/<port> with both parts non-empty, such as leaf-01/E1/1", ep.ref)})
 		}
 	}
@@ -158,7 +172,7 @@ func connShapeRules(c conn) []Finding {
 	seen := map[string]bool{}
 	for _, ep := range c.endpoints {
 		if seen[ep.ref] {
-			fs = append(fs, Finding{Rule: "CONN-6", Path: ep.path,
+			fs = append(fs, Finding{Rule: "CONN-6", Path: ep.pathTo("port"),
 				Message: fmt.Sprintf("port %q is used twice in this connection; every port must be distinct", ep.ref)})
 		}
 		seen[ep.ref] = true
@@ -263,13 +277,18 @@ type connIndex struct {
 	ips   map[string][]string // fabric-link address → connections using it
 	// bySwitch, byServer: device → connections naming it (every type).
 	bySwitch, byServer map[string][]string
+	parsed             map[*Object]conn
+	// apiPorts caches switchAPIPorts per switch name, filled on first use.
+	apiPorts map[string]map[string]bool
 }
 
 func connectionIndex(s *Set) *connIndex {
 	return Index(s, "wiringConnections", func(s *Set) *connIndex {
-		ix := &connIndex{ports: map[string][]string{}, ips: map[string][]string{}, bySwitch: map[string][]string{}, byServer: map[string][]string{}}
+		ix := &connIndex{ports: map[string][]string{}, ips: map[string][]string{}, bySwitch: map[string][]string{}, byServer: map[string][]string{},
+			parsed: map[*Object]conn{}, apiPorts: map[string]map[string]bool{}}
 		for _, o := range s.All("Connection") {
 			c := parseConn(o.Spec())
+			ix.parsed[o] = c
 			for _, ep := range c.endpoints {
 				if ep.device == "" {
 					continue
@@ -318,21 +337,31 @@ func wiringOthers(names []string, self string) []string {
 
 func connectionCross(o *Object, s *Set, cfg *FabricConfig) []Finding {
 	spec := o.Spec()
-	c := parseConn(spec)
+	ix := connectionIndex(s)
+	c, ok := ix.parsed[o]
+	if !ok {
+		c = parseConn(spec)
+	}
 	if c.typ == "" || connDeprecated(c.typ) {
 		return nil
 	}
 	var fs []Finding
-	ix := connectionIndex(s)
-	firstPath := map[string][]string{}
+	first := map[string]connEndpoint{}
 	for _, ep := range c.endpoints {
-		if _, ok := firstPath[ep.device]; !ok {
-			firstPath[ep.device] = ep.path
+		if _, ok := first[ep.device]; !ok {
+			first[ep.device] = ep
 		}
+	}
+	// resolve looks a device up, building the field path only on a miss.
+	resolve := func(kind, name, rule string) (*Object, *Finding) {
+		if d, ok := s.Get(kind, name); ok {
+			return d, nil
+		}
+		return s.Resolve(kind, name, rule, first[name].pathTo("port"))
 	}
 	switches := map[string]*Object{}
 	for _, name := range c.devices("switch") {
-		sw, f := s.Resolve("Switch", name, "CONN-9", firstPath[name])
+		sw, f := resolve("Switch", name, "CONN-9")
 		if f != nil {
 			fs = append(fs, *f)
 			continue
@@ -346,10 +375,14 @@ func connectionCross(o *Object, s *Set, cfg *FabricConfig) []Finding {
 		if !ok {
 			continue // SW-10 reports the missing profile on the Switch; the port check needs it
 		}
-		api := Index(s, "wiringAPIPorts/"+name, func(*Set) map[string]bool { return switchAPIPorts(prof.Spec(), sw.Spec()) })
+		api, ok := ix.apiPorts[name]
+		if !ok {
+			api = switchAPIPorts(switchProfilePortsCached(s, prof), sw.Spec())
+			ix.apiPorts[name] = api
+		}
 		for _, ep := range c.endpoints {
 			if ep.device == name && ep.role == "switch" && !api[ep.port] {
-				fs = append(fs, Finding{Rule: "CONN-10", Path: ep.path,
+				fs = append(fs, Finding{Rule: "CONN-10", Path: ep.pathTo("port"),
 					Message: fmt.Sprintf("port %q does not exist on switch %q with SwitchProfile %q and its breakouts; use one of the profile's ports (E1/n, or E1/n/k when broken out)", ep.port, name, profName)})
 			}
 		}
@@ -358,7 +391,7 @@ func connectionCross(o *Object, s *Set, cfg *FabricConfig) []Finding {
 		fs = append(fs, connESLAG(c, switches)...)
 	}
 	for _, name := range c.devices("server") {
-		if _, f := s.Resolve("Server", name, "CONN-12", firstPath[name]); f != nil {
+		if _, f := resolve("Server", name, "CONN-12"); f != nil {
 			fs = append(fs, *f)
 		}
 	}
@@ -367,7 +400,7 @@ func connectionCross(o *Object, s *Set, cfg *FabricConfig) []Finding {
 			continue
 		}
 		if others := wiringOthers(ix.ports[connNormalPort(ep.device, ep.port)], o.Name); len(others) > 0 {
-			fs = append(fs, Finding{Rule: "CONN-13", Path: ep.path,
+			fs = append(fs, Finding{Rule: "CONN-13", Path: ep.pathTo("port"),
 				Message: fmt.Sprintf("port %q is already used by Connection %s; a port belongs to one connection", ep.ref, strings.Join(others, ", "))})
 		}
 	}
@@ -438,7 +471,7 @@ func connFabricIPs(o *Object, c conn, ix *connIndex, cfg *FabricConfig) []Findin
 		}
 		var nets []netip.Prefix
 		for _, ep := range eps {
-			path := append(append([]string(nil), ep.path[:len(ep.path)-1]...), "ip")
+			path := ep.pathTo("ip")
 			p, err := netip.ParsePrefix(ep.ip)
 			if err != nil || p.Bits() != 31 || !fabric.Contains(p.Addr()) {
 				fs = append(fs, Finding{Rule: "CONN-14", Path: path,
@@ -457,7 +490,7 @@ func connFabricIPs(o *Object, c conn, ix *connIndex, cfg *FabricConfig) []Findin
 			ownSeen[addr] = l
 		}
 		if len(nets) == 2 && nets[0] != nets[1] {
-			fs = append(fs, Finding{Rule: "CONN-14", Path: wiringPath(eps[1].path[:len(eps[1].path)-1], "ip"),
+			fs = append(fs, Finding{Rule: "CONN-14", Path: eps[1].pathTo("ip"),
 				Message: fmt.Sprintf("the two ends %s and %s are not in the same /31", eps[0].ip, eps[1].ip)})
 		}
 	}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 )
@@ -60,7 +61,7 @@ func externalLocal(o *Object, _ *FabricConfig) []Finding {
 	}
 	type parsed struct {
 		i int
-		p string
+		p netip.Prefix
 	}
 	var good []parsed
 	for i, v := range prefixes {
@@ -72,14 +73,13 @@ func externalLocal(o *Object, _ *FabricConfig) []Finding {
 			continue
 		}
 		for _, g := range good {
-			q, _ := parsePrefix(g.p)
-			if overlaps(p, q) {
+			if overlaps(p, g.p) {
 				fs = append(fs, Finding{Rule: "EXT-5", Path: []string{"spec", "static", "prefixes", strconv.Itoa(i)},
-					Message: fmt.Sprintf("prefix %q overlaps prefix %q (item %d); static prefixes must not overlap", s, g.p, g.i)})
+					Message: fmt.Sprintf("prefix %q overlaps prefix %s (item %d); static prefixes must not overlap", s, g.p, g.i)})
 				break
 			}
 		}
-		good = append(good, parsed{i, s})
+		good = append(good, parsed{i, p})
 	}
 	return fs
 }

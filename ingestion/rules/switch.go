@@ -142,7 +142,7 @@ func switchCross(o *Object, s *Set, cfg *FabricConfig) []Finding {
 		if f != nil {
 			fs = append(fs, *f)
 		} else {
-			fs = append(fs, switchAgainstProfile(spec, prof.Spec(), name)...)
+			fs = append(fs, switchAgainstProfile(spec, prof.Spec(), name, switchProfilePortsCached(s, prof))...)
 		}
 	}
 	if cfg != nil {
@@ -176,6 +176,18 @@ func switchProfilePorts(prof map[string]any) []switchProfilePort {
 	return out
 }
 
+// switchProfilePortsCached returns switchProfilePorts of prof, computed
+// once per set.
+func switchProfilePortsCached(s *Set, prof *Object) []switchProfilePort {
+	cache := Index(s, "wiringProfilePorts", func(*Set) map[*Object][]switchProfilePort { return map[*Object][]switchProfilePort{} })
+	ports, ok := cache[prof]
+	if !ok {
+		ports = switchProfilePorts(prof.Spec())
+		cache[prof] = ports
+	}
+	return ports
+}
+
 func (p switchProfilePort) breakout() map[string]any {
 	b, _ := p.pp["breakout"].(map[string]any)
 	return b
@@ -204,9 +216,9 @@ func (p switchProfilePort) lanes(sw map[string]any) int {
 // switchAPIPorts returns the ports a Connection may name on a switch
 // (CONN-10): management ports, plain data ports, and for breakout ports
 // the port itself and its sub-ports in the switch's breakout mode.
-func switchAPIPorts(prof, sw map[string]any) map[string]bool {
-	api := map[string]bool{}
-	for _, p := range switchProfilePorts(prof) {
+func switchAPIPorts(ports []switchProfilePort, sw map[string]any) map[string]bool {
+	api := make(map[string]bool, len(ports))
+	for _, p := range ports {
 		api[p.name] = true
 		if p.breakout() != nil {
 			for k := 1; k <= p.lanes(sw); k++ {
@@ -218,10 +230,10 @@ func switchAPIPorts(prof, sw map[string]any) map[string]bool {
 }
 
 // switchAgainstProfile: SW-11..SW-14.
-func switchAgainstProfile(spec, prof map[string]any, profName string) []Finding {
+func switchAgainstProfile(spec, prof map[string]any, profName string, portList []switchProfilePort) []Finding {
 	var fs []Finding
-	ports := map[string]switchProfilePort{}
-	for _, p := range switchProfilePorts(prof) {
+	ports := make(map[string]switchProfilePort, len(portList))
+	for _, p := range portList {
 		ports[p.name] = p
 	}
 	supports := func(l []any, v string) bool {
@@ -274,8 +286,12 @@ func switchAgainstProfile(spec, prof map[string]any, profName string) []Finding 
 				Message: fmt.Sprintf("breakout mode %q is not supported by port %q; supported: %v", v, name, sortedKeys(mapAt(b, "supported")))})
 		}
 	}
+	an, fecs := mapAt(spec, "portAutoNegs"), mapAt(spec, "portFECs")
 	autoNeg, fec := map[string]bool{}, map[string]bool{}
-	for _, p := range ports {
+	for _, p := range portList {
+		if len(an) == 0 && len(fecs) == 0 {
+			break
+		}
 		switch {
 		case p.speed() != nil:
 			autoNeg[p.name] = boolAt(p.pp, "autoNegAllowed")
@@ -294,14 +310,12 @@ func switchAgainstProfile(spec, prof map[string]any, profName string) []Finding 
 			fec[p.name] = true
 		}
 	}
-	an := mapAt(spec, "portAutoNegs")
 	for _, name := range sortedKeys(an) {
 		if !autoNeg[name] {
 			fs = append(fs, Finding{Rule: "SW-12", Path: []string{"spec", "portAutoNegs", name},
 				Message: fmt.Sprintf("port %q of SwitchProfile %q does not allow auto-negotiation; remove it from portAutoNegs", name, profName)})
 		}
 	}
-	fecs := mapAt(spec, "portFECs")
 	for _, name := range sortedKeys(fecs) {
 		if !fec[name] {
 			fs = append(fs, Finding{Rule: "SW-12", Path: []string{"spec", "portFECs", name},
@@ -328,7 +342,7 @@ func switchAgainstProfile(spec, prof map[string]any, profName string) []Finding 
 			Message: "MCLAG redundancy is deprecated in Hedgehog; use eslag"})
 	}
 	total, perPipeline := 0, map[string]int{}
-	for _, p := range ports {
+	for _, p := range portList {
 		if p.management {
 			continue
 		}
