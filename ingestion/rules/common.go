@@ -175,3 +175,9 @@ func firstVLANOverlap(ranges []VLANRange) (a, b VLANRange, ok bool) {
 	}
 	return VLANRange{}, VLANRange{}, false
 }
+
+// asMap returns v as a map, nil when it is not one.
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}

@@ -30,11 +30,6 @@ func externalPeeringDefaults(o *Object) {
 	}
 }
 
-func asMap(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
-}
-
 func externalPeeringLocal(o *Object, _ *FabricConfig) []Finding {
 	fs := metaRules(o, "EP-1")
 	permit := mapAt(o.Spec(), "permit")

@@ -86,8 +86,3 @@ func vpcPeeringCross(o *Object, s *Set, _ *FabricConfig) []Finding {
 	}
 	return fs
 }
-
-func asMap(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
-}
