@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	gh "github.com/google/go-github/v60/github"
 	"github.com/hibiken/asynq"
 
 	"github.com/githedgehog/fgd-sync/fabrics"
@@ -83,7 +83,7 @@ type delivery struct {
 }
 
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	d := delivery{id: r.Header.Get(github.DeliveryIDHeader), event: "unknown"}
+	d := delivery{id: r.Header.Get(gh.DeliveryIDHeader), event: "unknown"}
 	d.log = h.Logger.With("delivery_id", d.id)
 
 	status, code, msg, outcome := h.read(w, r, &d)
@@ -133,9 +133,9 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 	}
 	body := buf.Bytes()
 
-	sig := r.Header.Get(github.SHA256SignatureHeader)
+	sig := r.Header.Get(gh.SHA256SignatureHeader)
 	switch {
-	case sig == "" && r.Header.Get(github.SHA1SignatureHeader) != "":
+	case sig == "" && r.Header.Get(gh.SHA1SignatureHeader) != "":
 		return http.StatusUnauthorized, fgderr.GitHubAuth,
 			"only an X-Hub-Signature (SHA-1) header was sent; X-Hub-Signature-256 is required", outcomeBadSig
 	case sig == "":
@@ -146,7 +146,7 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 		return http.StatusUnauthorized, fgderr.GitHubAuth, "signature does not match any configured webhook secret", outcomeBadSig
 	}
 
-	d.event = r.Header.Get(github.EventTypeHeader)
+	d.event = r.Header.Get(gh.EventTypeHeader)
 	if d.event == "" {
 		d.event = "unknown"
 		return http.StatusBadRequest, fgderr.InvalidStructure, "X-GitHub-Event header is missing", outcomeBadRequest
@@ -180,7 +180,7 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 func (h *WebhookHandler) signedByAny(sig string, body []byte) bool {
 	ok := false
 	for _, s := range h.Secrets {
-		if github.ValidateSignature(sig, body, s) == nil {
+		if gh.ValidateSignature(sig, body, s) == nil {
 			ok = true
 		}
 	}

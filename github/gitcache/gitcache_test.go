@@ -1,11 +1,18 @@
-package github
+package gitcache
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/github"
 	"github.com/githedgehog/fgd-sync/internal/gittest"
 )
 
@@ -13,7 +20,7 @@ import (
 // cache is thrown away and cloned again; all over git's smart HTTP.
 func TestRepoCache(t *testing.T) {
 	srv := gittest.New(t, gittest.Options{Token: "tok-1234"})
-	creds, _ := NewTokenCredentials("", "tok-1234", nil)
+	creds, _ := github.NewTokenCredentials("", "tok-1234", nil)
 	rc := &RepoCache{Dir: t.TempDir(), Creds: creds, Author: Author{Name: "fgd-sync", Email: "bot@example.com"}}
 	ctx := context.Background()
 
@@ -75,7 +82,53 @@ func TestRepoCacheWrongBranchIsPermanent(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for a missing branch")
 	}
-	if transient, _ := IsTransient(err); transient {
+	if transient, _ := fgderr.IsTransient(err); transient {
 		t.Fatalf("a missing branch must be permanent: %v", err)
+	}
+}
+
+func TestClassifyGit(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		transient bool
+		rejected  bool
+		code      fgderr.Code
+	}{
+		{"auth", fmt.Errorf("x: %w", transport.ErrAuthenticationRequired), false, false, fgderr.GitHubAuth},
+		{"forbidden", transport.ErrAuthorizationFailed, false, false, fgderr.GitHubAuth},
+		{"not found", transport.ErrRepositoryNotFound, false, false, fgderr.GitHubNotFound},
+		{"client-side non-fast-forward", errors.New("non-fast-forward update: refs/heads/main"), false, true, ""},
+		{"server-side rejection", errors.New("command error on refs/heads/main: failed to update ref"), false, true, ""},
+		{"timeout", context.DeadlineExceeded, true, false, fgderr.SyncTimeout},
+		{"missing branch", errors.New("couldn't find remote ref refs/heads/nope"), false, false, fgderr.GitHubNotFound},
+		{"secret in the text", errors.New("auth of https://x:s3cret@h/r.git with s3cret: odd failure"), false, false, fgderr.SyncFailed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := classifyGit(tc.err, "fetch", "s3cret")
+			transient, _ := fgderr.IsTransient(err)
+			if transient != tc.transient || errors.Is(err, ErrPushRejected) != tc.rejected {
+				t.Fatalf("%v: transient=%v rejected=%v", err, transient, errors.Is(err, ErrPushRejected))
+			}
+			if tc.code != "" && fgderr.CodeOf(err) != tc.code {
+				t.Fatalf("%v: code %s, want %s", err, fgderr.CodeOf(err), tc.code)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Fatalf("the secret leaked: %v", err)
+			}
+		})
+	}
+}
+
+func TestCloneURL(t *testing.T) {
+	for _, tc := range []struct{ explicit, api, repo, want string }{
+		{"", "https://api.github.com/", "acme/x", "https://github.com/acme/x.git"},
+		{"", "https://ghe.example.com/api/v3/", "acme/x", "https://ghe.example.com/acme/x.git"},
+		{"file:///srv/x.git", "https://api.github.com/", "acme/x", "file:///srv/x.git"},
+	} {
+		if got := CloneURL(tc.explicit, tc.api, tc.repo); got != tc.want {
+			t.Errorf("CloneURL(%q, %q) = %q, want %q", tc.explicit, tc.api, got, tc.want)
+		}
 	}
 }
