@@ -21,9 +21,9 @@ var ErrPushRejected = errors.New("push rejected: the remote branch moved")
 // push refused because the remote ref moved.
 var pushRejectedMarkers = []string{"non-fast-forward", "fetch first", "failed to update ref", "cannot lock ref", "failed to lock", "stale info"}
 
-// classifyGit turns a go-git error into a typed, redacted error: transient
-// (*fgderr.Error with Transient set), a rejected push (ErrPushRejected), or permanent
-// (*fgderr.Error with its FGD code).
+// classifyGit turns a go-git error into a typed error whose text is
+// redacted: transient (an *fgderr.Error with Transient set), a rejected push
+// (ErrPushRejected), or permanent (an *fgderr.Error).
 func classifyGit(err error, what string, secrets ...string) error {
 	if err == nil {
 		return nil

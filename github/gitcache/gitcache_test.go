@@ -132,3 +132,27 @@ func TestCloneURL(t *testing.T) {
 		}
 	}
 }
+
+// TestIsCacheProblem: only a failure of the local clone makes Open clone
+// again; the remote's answers (auth, not found, transient) do not.
+func TestIsCacheProblem(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"corrupt clone", fmt.Errorf("open cached clone: %w", errors.New("repository does not exist")), true},
+		{"reset failed", fmt.Errorf("reset: %w", errors.New("object not found")), true},
+		{"other permanent failure", fgderr.New(fgderr.SyncFailed, "fetch: odd"), true},
+		{"credentials refused", fgderr.New(fgderr.GitHubAuth, "fetch: refused"), false},
+		{"branch not found", fmt.Errorf("x: %w", fgderr.New(fgderr.GitHubNotFound, "fetch: no branch")), false},
+		{"network", fgderr.Retryable(fgderr.GitHubConnection, "fetch: reset by peer", nil), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := isCacheProblem(tc.err); got != tc.want {
+				t.Fatalf("isCacheProblem(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
+	}
+}
