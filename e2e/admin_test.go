@@ -151,7 +151,7 @@ func TestRegistryValidation(t *testing.T) {
 		{"bad interval", a.fabricBody("dc2", map[string]any{"sync_interval": "often"}), 400, "FGD_1003"},
 		{"unknown key", a.fabricBody("dc2", map[string]any{"colour": "blue"}), 400, "FGD_1003"},
 		{"wrong type", a.fabricBody("dc2", map[string]any{"branch": 7}), 400, "FGD_1003"},
-		{"malformed JSON", `{"name": "dc2",`, 400, "FGD_1001"},
+		{"malformed JSON", `{"name": "dc2",`, 400, "FGD_6001"},
 		{"overlap", a.fabricBody("dc2", map[string]any{"path": "fabrics"}), 400, "FGD_2001"},
 		{"same name again", a.fabricBody("dc1", map[string]any{"path": "other"}), 409, "FGD_1005"},
 		{"body over 1 MiB", `{"name":"` + strings.Repeat("x", 2<<20) + `"}`, 413, "FGD_1006"},
@@ -170,7 +170,7 @@ func TestRegistryValidation(t *testing.T) {
 	if st, out := a.call("POST", "/api/v1/fabrics/dc1/sync", `{"options":{"dry_run":true}}`, adminToken); st != 400 || errCode(out) != "FGD_1003" {
 		t.Fatalf("unknown sync option: %d %v", st, out)
 	}
-	if st, out := a.call("GET", "/api/v1/fabrics/nope", nil, adminToken); st != 404 || errCode(out) != "FGD_4004" {
+	if st, out := a.call("GET", "/api/v1/fabrics/nope", nil, adminToken); st != 404 || errCode(out) != "FGD_6004" {
 		t.Fatalf("unknown fabric: %d %v", st, out)
 	}
 }
@@ -178,7 +178,7 @@ func TestRegistryValidation(t *testing.T) {
 func TestAdminAuth(t *testing.T) {
 	a := newAdminEnv(t)
 	for _, tok := range []string{"", "wrong-token"} {
-		if st, out := a.call("GET", "/api/v1/fabrics", nil, tok); st != 401 || errCode(out) != "FGD_4002" {
+		if st, out := a.call("GET", "/api/v1/fabrics", nil, tok); st != 401 || errCode(out) != "FGD_6002" {
 			t.Fatalf("token %q: %d %v", tok, st, out)
 		}
 	}
@@ -544,11 +544,11 @@ func TestFgdctlAdminClient(t *testing.T) {
 	if code, out, _ := run("fabric", "rm", "lab"); code != 0 || !strings.Contains(out, "deleted") {
 		t.Fatalf("fabric rm: %d %s", code, out)
 	}
-	if code, _, errOut := run("fabric", "get", "lab"); code != 1 || !strings.Contains(errOut, "FGD_4004") {
+	if code, _, errOut := run("fabric", "get", "lab"); code != 1 || !strings.Contains(errOut, "FGD_6004") {
 		t.Fatalf("get a removed fabric: %d %s", code, errOut)
 	}
 	var stdout, stderr bytes.Buffer
-	if code := runFgdctl([]string{"fabric", "list", "--url", a.server.URL, "--token", "wrong"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "FGD_4002") {
+	if code := runFgdctl([]string{"fabric", "list", "--url", a.server.URL, "--token", "wrong"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "FGD_6002") {
 		t.Fatalf("wrong token: %d %s", code, stderr.String())
 	}
 	if code := runFgdctl([]string{"sync"}, &stdout, &stderr); code != 2 {

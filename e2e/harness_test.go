@@ -24,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	gh "github.com/google/go-github/v60/github"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -251,15 +251,15 @@ func (e *env) push(delivery string, files ...string) []string {
 // pushFor sends a signed push webhook of repo's head to e's webhook server.
 // It is safe to call from any goroutine.
 func pushFor(e *env, repo, delivery, head string, files ...string) ([]string, error) {
-	ev := &github.PushEvent{
-		Ref: github.String("refs/heads/main"), Before: github.String(strings.Repeat("0", 40)), After: github.String(head),
-		Repo:    &github.PushEventRepository{FullName: github.String(repo)},
-		Pusher:  &github.CommitAuthor{Name: github.String("neteng")},
-		Commits: []*github.HeadCommit{{ID: github.String(head), Added: files, Message: github.String("update")}},
-		Size:    github.Int(1),
+	ev := &gh.PushEvent{
+		Ref: gh.String("refs/heads/main"), Before: gh.String(strings.Repeat("0", 40)), After: gh.String(head),
+		Repo:    &gh.PushEventRepository{FullName: gh.String(repo)},
+		Pusher:  &gh.CommitAuthor{Name: gh.String("neteng")},
+		Commits: []*gh.HeadCommit{{ID: gh.String(head), Added: files, Message: gh.String("update")}},
+		Size:    gh.Int(1),
 	}
 	if len(files) == 0 {
-		ev.Commits, ev.Size = nil, github.Int(0)
+		ev.Commits, ev.Size = nil, gh.Int(0)
 	}
 	body, _ := json.Marshal(ev)
 	mac := hmac.New(sha256.New, []byte(webhookSecret))

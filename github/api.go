@@ -120,11 +120,11 @@ func (a *API) classify(err error, what string) error {
 	if err == nil {
 		return nil
 	}
-	var te *TransientError
-	if errors.As(err, &te) {
-		return te // from the circuit breaker
+	var fe *fgderr.Error
+	if errors.As(err, &fe) && fe.Transient {
+		return fe // from the circuit breaker
 	}
-	msg := what + ": " + Redact(err.Error(), a.secret)
+	msg := what + ": " + fgderr.Redact(err.Error(), a.secret)
 	var rl *gh.RateLimitError
 	var abuse *gh.AbuseRateLimitError
 	var resp *gh.ErrorResponse
@@ -132,31 +132,31 @@ func (a *API) classify(err error, what string) error {
 	switch {
 	case errors.As(err, &rl):
 		wait := time.Until(rl.Rate.Reset.Time)
-		return &TransientError{Code: fgderr.GitHubRateLimit, Msg: what + ": GitHub rate limit reached", RetryAfter: max(wait, time.Second)}
+		return &fgderr.Error{Code: fgderr.GitHubRateLimit, Msg: what + ": GitHub rate limit reached", Transient: true, RetryAfter: max(wait, time.Second)}
 	case errors.As(err, &abuse):
-		return &TransientError{Code: fgderr.GitHubRateLimit, Msg: what + ": GitHub secondary rate limit", RetryAfter: max(abuse.GetRetryAfter(), time.Second)}
+		return &fgderr.Error{Code: fgderr.GitHubRateLimit, Msg: what + ": GitHub secondary rate limit", Transient: true, RetryAfter: max(abuse.GetRetryAfter(), time.Second)}
 	case errors.As(err, &resp) && resp.Response != nil:
 		switch code := resp.Response.StatusCode; {
 		case code == http.StatusUnauthorized:
 			return &fgderr.Error{Code: fgderr.GitHubAuth, Msg: what + ": GitHub refused the credentials"}
 		case code == http.StatusForbidden:
 			if after := resp.Response.Header.Get("Retry-After"); after != "" {
-				return &TransientError{Code: fgderr.GitHubRateLimit, Msg: what + ": GitHub asked to retry later", RetryAfter: parseRetryAfter(after)}
+				return &fgderr.Error{Code: fgderr.GitHubRateLimit, Msg: what + ": GitHub asked to retry later", Transient: true, RetryAfter: parseRetryAfter(after)}
 			}
 			return &fgderr.Error{Code: fgderr.GitHubAuth, Msg: what + ": the token may not do this (403): " + resp.Message}
 		case code == http.StatusNotFound:
 			return &fgderr.Error{Code: fgderr.GitHubNotFound, Msg: what + ": not found (or not visible to the token)"}
 		case code == http.StatusTooManyRequests:
-			return &TransientError{Code: fgderr.GitHubRateLimit, Msg: msg, RetryAfter: parseRetryAfter(resp.Response.Header.Get("Retry-After"))}
+			return &fgderr.Error{Code: fgderr.GitHubRateLimit, Msg: msg, Transient: true, RetryAfter: parseRetryAfter(resp.Response.Header.Get("Retry-After"))}
 		case code >= 500:
-			return &TransientError{Code: fgderr.GitHubConnection, Msg: fmt.Sprintf("%s: GitHub answered %d", what, code)}
+			return fgderr.Retryable(fgderr.GitHubConnection, fmt.Sprintf("%s: GitHub answered %d", what, code), nil)
 		default:
 			return &fgderr.Error{Code: fgderr.SyncFailed, Msg: msg}
 		}
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
-		return &TransientError{Code: fgderr.GitHubConnection, Msg: msg}
+		return fgderr.Retryable(fgderr.GitHubConnection, msg, nil)
 	}
-	return &TransientError{Code: fgderr.GitHubConnection, Msg: msg}
+	return fgderr.Retryable(fgderr.GitHubConnection, msg, nil)
 }
 
 func parseRetryAfter(v string) time.Duration {

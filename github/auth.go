@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -135,7 +136,7 @@ func (c *AppCredentials) Token(ctx context.Context, repository string) (string, 
 	}
 	tok, err := inst.transport.Token(ctx)
 	if err != nil {
-		return "", &fgderr.Error{Code: fgderr.GitHubAuth, Msg: "mint a GitHub App installation token", Err: fmt.Errorf("%s", Redact(err.Error()))}
+		return "", &fgderr.Error{Code: fgderr.GitHubAuth, Msg: "mint a GitHub App installation token", Err: errors.New(fgderr.Redact(err.Error()))}
 	}
 	return tok, nil
 }

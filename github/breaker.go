@@ -79,11 +79,10 @@ func (b *Breakers) get(host string) *gobreaker.CircuitBreaker[any] {
 			if errors.Is(err, errServerFailure) {
 				return false
 			}
-			transient, _ := IsTransient(err)
-			var te *TransientError
-			if errors.As(err, &te) && te.Code == fgderr.GitHubRateLimit {
+			if fgderr.CodeOf(err) == fgderr.GitHubRateLimit {
 				return true
 			}
+			transient, _ := fgderr.IsTransient(err)
 			return !transient
 		},
 	})
@@ -103,7 +102,7 @@ func (b *Breakers) Do(host string, f func() error) error {
 	}
 	_, err := b.get(host).Execute(func() (any, error) { return nil, f() })
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return &TransientError{Code: fgderr.GitHubConnection, Msg: "calls to " + host + " are paused after repeated failures (circuit breaker open)", RetryAfter: b.settings.Cooldown}
+		return &fgderr.Error{Code: fgderr.GitHubConnection, Msg: "calls to " + host + " are paused after repeated failures (circuit breaker open)", Transient: true, RetryAfter: b.settings.Cooldown}
 	}
 	return err
 }
@@ -136,7 +135,7 @@ func (t breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		var err error
 		resp, err = t.base.RoundTrip(req)
 		if err != nil {
-			return &TransientError{Code: fgderr.GitHubConnection, Msg: "GitHub API unreachable", Err: err}
+			return fgderr.Retryable(fgderr.GitHubConnection, "GitHub API unreachable", err)
 		}
 		if resp.StatusCode >= 500 {
 			return errServerFailure

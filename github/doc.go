@@ -1,4 +1,5 @@
-// Package github is the git side (the go-git repository cache: clone, fetch,
-// commit, push) and the GitHub API side (go-github: statuses, check runs,
-// pull requests, authentication) of fgd-sync. It knows nothing of queues.
+// Package github is the GitHub API side of fgd-sync (go-github: commit
+// statuses, check runs, pull requests, token and App authentication) and
+// the circuit breakers shared with git. The go-git repository cache is in
+// github/gitcache. It knows nothing of queues.
 package github

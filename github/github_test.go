@@ -2,7 +2,6 @@ package github
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,66 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
 	"github.com/githedgehog/fgd-sync/internal/githubfake"
 )
-
-func TestRedact(t *testing.T) {
-	in := `clone "https://x-access-token:ghs_secret123@github.com/acme/x.git": token ghs_secret123 refused`
-	out := Redact(in, "ghs_secret123")
-	if strings.Contains(out, "ghs_secret123") || !strings.Contains(out, "https://[redacted]@github.com") {
-		t.Fatalf("redacted: %s", out)
-	}
-}
-
-func TestClassifyGit(t *testing.T) {
-	tests := []struct {
-		name      string
-		err       error
-		transient bool
-		rejected  bool
-		code      fgderr.Code
-	}{
-		{"auth", fmt.Errorf("x: %w", transport.ErrAuthenticationRequired), false, false, fgderr.GitHubAuth},
-		{"forbidden", transport.ErrAuthorizationFailed, false, false, fgderr.GitHubAuth},
-		{"not found", transport.ErrRepositoryNotFound, false, false, fgderr.GitHubNotFound},
-		{"client-side non-fast-forward", errors.New("non-fast-forward update: refs/heads/main"), false, true, ""},
-		{"server-side rejection", errors.New("command error on refs/heads/main: failed to update ref"), false, true, ""},
-		{"timeout", context.DeadlineExceeded, true, false, fgderr.SyncTimeout},
-		{"missing branch", errors.New("couldn't find remote ref refs/heads/nope"), false, false, fgderr.GitHubNotFound},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := classifyGit(tc.err, "fetch", "s3cret")
-			transient, _ := IsTransient(err)
-			if transient != tc.transient || errors.Is(err, ErrPushRejected) != tc.rejected {
-				t.Fatalf("%v: transient=%v rejected=%v", err, transient, errors.Is(err, ErrPushRejected))
-			}
-			if tc.code != "" && fgderr.CodeOf(err) != tc.code {
-				var te *TransientError
-				if !errors.As(err, &te) || te.Code != tc.code {
-					t.Fatalf("%v: code %s, want %s", err, fgderr.CodeOf(err), tc.code)
-				}
-			}
-		})
-	}
-}
-
-func TestCloneURL(t *testing.T) {
-	for _, tc := range []struct{ explicit, api, repo, want string }{
-		{"", "https://api.github.com/", "acme/x", "https://github.com/acme/x.git"},
-		{"", "https://ghe.example.com/api/v3/", "acme/x", "https://ghe.example.com/acme/x.git"},
-		{"file:///srv/x.git", "https://api.github.com/", "acme/x", "file:///srv/x.git"},
-	} {
-		if got := CloneURL(tc.explicit, tc.api, tc.repo); got != tc.want {
-			t.Errorf("CloneURL(%q, %q) = %q, want %q", tc.explicit, tc.api, got, tc.want)
-		}
-	}
-}
 
 func TestAPIRateLimitIsTransientUntilReset(t *testing.T) {
 	fake := githubfake.New(t, "tok")
@@ -80,12 +25,11 @@ func TestAPIRateLimitIsTransientUntilReset(t *testing.T) {
 	}
 	fake.RateLimitNext(1, 2*time.Second)
 	err = api.SetStatus(context.Background(), "acme/x", "abc", StatusSuccess, "fgd-sync/dc1", "ok")
-	transient, after := IsTransient(err)
+	transient, after := fgderr.IsTransient(err)
 	if !transient || after < time.Second || after > 5*time.Second || fgderr.CodeOf(err) == fgderr.GitHubAuth {
 		t.Fatalf("rate limit: %v transient=%v after=%s", err, transient, after)
 	}
-	var te *TransientError
-	if !errors.As(err, &te) || te.Code != fgderr.GitHubRateLimit {
+	if fgderr.CodeOf(err) != fgderr.GitHubRateLimit {
 		t.Fatalf("code: %v", err)
 	}
 }
@@ -94,7 +38,7 @@ func TestAPIBadCredentialsArePermanent(t *testing.T) {
 	fake := githubfake.New(t, "right")
 	api, _ := NewAPI(fake.URL, "wrong-token-value", nil)
 	err := api.SetStatus(context.Background(), "acme/x", "abc", StatusSuccess, "c", "d")
-	if transient, _ := IsTransient(err); transient || fgderr.CodeOf(err) != fgderr.GitHubAuth || strings.Contains(err.Error(), "wrong-token-value") {
+	if transient, _ := fgderr.IsTransient(err); transient || fgderr.CodeOf(err) != fgderr.GitHubAuth || strings.Contains(err.Error(), "wrong-token-value") {
 		t.Fatalf("bad credentials: %v", err)
 	}
 }
@@ -125,13 +69,13 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 		return api.SetStatus(context.Background(), "acme/x", "abc", StatusSuccess, "c", "d")
 	}
 	for i := 0; i < 5; i++ {
-		if transient, _ := IsTransient(call()); !transient {
+		if transient, _ := fgderr.IsTransient(call()); !transient {
 			t.Fatalf("a 502 must be transient")
 		}
 	}
 	before := hits.Load()
 	err = call()
-	if transient, after := IsTransient(err); !transient || after != 200*time.Millisecond || hits.Load() != before {
+	if transient, after := fgderr.IsTransient(err); !transient || after != 200*time.Millisecond || hits.Load() != before {
 		t.Fatalf("open breaker: %v, hits %d→%d", err, before, hits.Load())
 	}
 	host := strings.TrimPrefix(srv.URL, "http://")

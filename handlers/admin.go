@@ -84,7 +84,7 @@ func (a *AdminAPI) Routes() http.Handler {
 	r.Get("/fabrics/{name}/resources", a.resources)
 	r.Get("/syncs/{id}", a.getSync)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, fgderr.GitHubNotFound, "no such endpoint")
+		writeError(w, fgderr.NotFound, "no such endpoint")
 	})
 	return r
 }
@@ -95,7 +95,7 @@ func (a *AdminAPI) authenticate(next http.Handler) http.Handler {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || len(a.Token) == 0 || subtle.ConstantTimeCompare([]byte(got), a.Token) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fgd-sync"`)
-			writeError(w, http.StatusUnauthorized, fgderr.GitHubAuth, "missing or wrong admin token (Authorization: Bearer <HEDGEHOG_FGD_ADMIN_TOKEN>)")
+			writeError(w, fgderr.Unauthorized, "missing or wrong admin token (Authorization: Bearer <HEDGEHOG_FGD_ADMIN_TOKEN>)")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -105,7 +105,7 @@ func (a *AdminAPI) authenticate(next http.Handler) http.Handler {
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxAdminBody {
-			writeError(w, http.StatusRequestEntityTooLarge, fgderr.LimitExceeded, "body over 1 MiB")
+			writeError(w, fgderr.LimitExceeded, "body over 1 MiB")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxAdminBody)
@@ -120,10 +120,10 @@ func decodeStrict(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		writeError(w, http.StatusRequestEntityTooLarge, fgderr.LimitExceeded, "body over 1 MiB")
+		writeError(w, fgderr.LimitExceeded, "body over 1 MiB")
 		return false
 	case err != nil:
-		writeError(w, http.StatusBadRequest, fgderr.InvalidYAML, "could not read the body")
+		writeError(w, fgderr.BadRequest, "could not read the body")
 		return false
 	case len(strings.TrimSpace(string(body))) == 0 && allowEmpty:
 		return true
@@ -135,18 +135,18 @@ func decodeStrict(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool
 		var syntaxErr *json.SyntaxError
 		switch {
 		case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-			writeError(w, http.StatusBadRequest, fgderr.InvalidYAML, "malformed JSON: "+err.Error())
+			writeError(w, fgderr.BadRequest, "malformed JSON: "+err.Error())
 		case errors.As(err, &typeErr):
-			writeError(w, http.StatusBadRequest, fgderr.SchemaValidation, fmt.Sprintf("field %q must be %s", typeErr.Field, typeErr.Type))
+			writeError(w, fgderr.SchemaValidation, fmt.Sprintf("field %q must be %s", typeErr.Field, typeErr.Type))
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
-			writeError(w, http.StatusBadRequest, fgderr.SchemaValidation, strings.TrimPrefix(err.Error(), "json: ")+" is not accepted")
+			writeError(w, fgderr.SchemaValidation, strings.TrimPrefix(err.Error(), "json: ")+" is not accepted")
 		default:
-			writeError(w, http.StatusBadRequest, fgderr.SchemaValidation, err.Error())
+			writeError(w, fgderr.SchemaValidation, err.Error())
 		}
 		return false
 	}
 	if dec.More() {
-		writeError(w, http.StatusBadRequest, fgderr.InvalidYAML, "one JSON object expected")
+		writeError(w, fgderr.BadRequest, "one JSON object expected")
 		return false
 	}
 	return true
@@ -157,16 +157,16 @@ func (a *AdminAPI) failure(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *fabrics.FieldError
 	switch {
 	case errors.As(err, &fe):
-		writeError(w, http.StatusBadRequest, fe.Code, fe.Field+": "+fe.Msg)
+		writeError(w, fe.Code, fe.Field+": "+fe.Msg)
 	case errors.Is(err, fabrics.ErrUnknownFabric):
-		writeError(w, http.StatusNotFound, fgderr.GitHubNotFound, "no fabric "+chi.URLParam(r, "name"))
+		writeError(w, fgderr.NotFound, "no fabric "+chi.URLParam(r, "name"))
 	case errors.Is(err, registry.ErrExists):
-		writeError(w, http.StatusConflict, fgderr.DuplicateResource, "a fabric of that name exists; PUT /api/v1/fabrics/{name} changes it")
+		writeError(w, fgderr.DuplicateResource, "a fabric of that name exists; PUT /api/v1/fabrics/{name} changes it")
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, fgderr.GitHubNotFound, "not found")
+		writeError(w, fgderr.NotFound, "not found")
 	default:
 		a.Logger.Error("admin API: Redis unavailable", "path", r.URL.Path, "error", err)
-		writeError(w, http.StatusServiceUnavailable, fgderr.Redis, "Redis is unavailable; try again")
+		writeError(w, fgderr.Redis, "Redis is unavailable; try again")
 	}
 }
 
@@ -208,7 +208,7 @@ func (a *AdminAPI) createFabric(w http.ResponseWriter, r *http.Request) {
 		// Not queued, so not created: the caller may simply retry.
 		_, _ = a.Registry.Delete(context.WithoutCancel(r.Context()), created.Name)
 		a.Logger.Error("fabric not created: its init job could not be queued", "fabric", created.Name, "error", err)
-		writeError(w, http.StatusServiceUnavailable, fgderr.Redis, "the init job could not be queued; the fabric was not created")
+		writeError(w, fgderr.Redis, "the init job could not be queued; the fabric was not created")
 		return
 	}
 	a.Logger.Info("fabric created", "fabric", created.Name, "sync_id", syncID)
@@ -234,7 +234,7 @@ func (a *AdminAPI) putFabric(w http.ResponseWriter, r *http.Request) {
 		f.Name = name
 	}
 	if f.Name != name {
-		writeError(w, http.StatusBadRequest, fgderr.InvalidStructure, "name: the body's name must match the URL; a fabric cannot be renamed")
+		writeError(w, fgderr.InvalidStructure, "name: the body's name must match the URL; a fabric cannot be renamed")
 		return
 	}
 	if _, err := a.Registry.Fabric(r.Context(), name); err != nil {
@@ -254,7 +254,7 @@ func (a *AdminAPI) deleteFabric(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "name")
 	task, err := jobs.NewCleanupTask(name)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, fgderr.InvalidStructure, err.Error())
+		writeError(w, fgderr.InvalidStructure, err.Error())
 		return
 	}
 	f, err := a.Registry.Delete(r.Context(), name)
@@ -283,7 +283,7 @@ func (a *AdminAPI) syncFabric(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Options.TimeoutSeconds < 0 || req.Options.TimeoutSeconds > 24*3600 {
-		writeError(w, http.StatusBadRequest, fgderr.SchemaValidation, "options.timeout_seconds must be from 0 to 86400")
+		writeError(w, fgderr.SchemaValidation, "options.timeout_seconds must be from 0 to 86400")
 		return
 	}
 	ctx := r.Context()
@@ -324,7 +324,7 @@ func (a *AdminAPI) syncFabric(w http.ResponseWriter, r *http.Request) {
 }
 
 func inProgress(w http.ResponseWriter, syncID string) {
-	writeJSON(w, http.StatusConflict, map[string]any{"error": map[string]string{
+	writeJSON(w, fgderr.SyncInProgress.Status(), map[string]any{"error": map[string]string{
 		"code": string(fgderr.SyncInProgress), "message": "a sync of this fabric is already queued or running", "sync_id": syncID,
 	}})
 }
@@ -343,7 +343,7 @@ func (a *AdminAPI) getSync(w http.ResponseWriter, r *http.Request) {
 	// Not started yet: the queue knows it.
 	info, qerr := a.Inspector.GetTaskInfo(jobs.DefaultQueue, id)
 	if qerr != nil {
-		writeError(w, http.StatusNotFound, fgderr.GitHubNotFound, "no sync "+id)
+		writeError(w, fgderr.NotFound, "no sync "+id)
 		return
 	}
 	var p jobs.SyncPayload
@@ -358,7 +358,7 @@ func (a *AdminAPI) listSyncs(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			writeError(w, http.StatusBadRequest, fgderr.SchemaValidation, "limit must be from 1 to 100")
+			writeError(w, fgderr.SchemaValidation, "limit must be from 1 to 100")
 			return
 		}
 		limit = n
@@ -394,7 +394,7 @@ func (a *AdminAPI) health(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	start := time.Now()
 	if err := a.Redis.Ping(ctx); err != nil {
-		writeError(w, http.StatusServiceUnavailable, fgderr.Redis, "Redis does not answer")
+		writeError(w, fgderr.Redis, "Redis does not answer")
 		return
 	}
 	out := map[string]any{"redis": "ok", "redis_latency_ms": float64(time.Since(start).Microseconds()) / 1000}
@@ -421,7 +421,7 @@ func BasicAuth(token []byte, next http.Handler) http.Handler {
 		_, pw, ok := r.BasicAuth()
 		if !ok || len(token) == 0 || subtle.ConstantTimeCompare([]byte(pw), token) != 1 {
 			w.Header().Set("WWW-Authenticate", `Basic realm="fgd-sync monitoring", charset="UTF-8"`)
-			writeError(w, http.StatusUnauthorized, fgderr.GitHubAuth, "the monitoring dashboard needs the admin token as the basic-auth password")
+			writeError(w, fgderr.Unauthorized, "the monitoring dashboard needs the admin token as the basic-auth password")
 			return
 		}
 		next.ServeHTTP(w, r)

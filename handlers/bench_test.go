@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	gh "github.com/google/go-github/v60/github"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -54,11 +54,11 @@ func benchServer(b *testing.B) (string, *http.Client, []byte) {
 	ev := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/vpcs.yaml", "fabrics/dc1/raw/connections.yaml")
 	for i := 0; i < 2; i++ {
 		c := *ev.Commits[0]
-		c.Message = github.String(fmt.Sprintf("Update fabric part %d", i))
+		c.Message = gh.String(fmt.Sprintf("Update fabric part %d", i))
 		c.Modified = []string{"fabrics/dc1/managed/vpcs/vpc-1.yaml", "docs/notes.md"}
 		ev.Commits = append(ev.Commits, &c)
 	}
-	ev.Size = github.Int(len(ev.Commits))
+	ev.Size = gh.Int(len(ev.Commits))
 	return srv.URL + "/webhooks/github", client, mustJSON(b, ev)
 }
 

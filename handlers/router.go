@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -47,7 +48,7 @@ func NewRouter(c RouterConfig) http.Handler {
 		defer cancel()
 		if err := c.Redis.Ping(ctx); err != nil {
 			c.Logger.Warn("readiness check failed: Redis does not answer", "error", err)
-			writeError(w, http.StatusServiceUnavailable, fgderr.Redis, "Redis does not answer")
+			writeError(w, fgderr.Redis, "Redis does not answer")
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -63,12 +64,37 @@ func NewRouter(c RouterConfig) http.Handler {
 		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(c.Gatherer, promhttp.HandlerOpts{}))
 	}
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, fgderr.GitHubNotFound, "no such endpoint")
+		writeError(w, fgderr.NotFound, "no such endpoint")
 	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusMethodNotAllowed, fgderr.InvalidStructure, "method not allowed")
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		allowed := allowedMethods(r, req)
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, fgderr.MethodNotAllowed, req.Method+" is not served here; use "+strings.Join(allowed, " or "))
 	})
 	return r
+}
+
+// routeMethods are the methods a 405 answer may list in Allow.
+var routeMethods = []string{
+	http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace,
+}
+
+// allowedMethods lists the methods routes serves at the request's path,
+// mounted sub-routers included. chi keeps the list it found private when a
+// custom 405 handler is set, so the tree is asked once per method.
+func allowedMethods(routes chi.Routes, req *http.Request) []string {
+	path := req.URL.RawPath // what chi routes on
+	if path == "" {
+		path = req.URL.Path
+	}
+	var allowed []string
+	for _, m := range routeMethods {
+		if routes.Find(chi.NewRouteContext(), m, path) != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
 }
 
 // RedisPinger adapts a go-redis client's Ping to Pinger.

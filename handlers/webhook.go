@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	gh "github.com/google/go-github/v60/github"
 	"github.com/hibiken/asynq"
 
 	"github.com/githedgehog/fgd-sync/fabrics"
@@ -83,14 +83,20 @@ type delivery struct {
 }
 
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	d := delivery{id: r.Header.Get(github.DeliveryIDHeader), event: "unknown"}
+	d := delivery{id: r.Header.Get(gh.DeliveryIDHeader), event: "unknown"}
 	d.log = h.Logger.With("delivery_id", d.id)
 
-	status, code, msg, outcome := h.read(w, r, &d)
-	if status != 0 {
+	code, msg, outcome := h.read(w, r, &d)
+	if code != "" {
+		status := code.Status()
+		if outcome == outcomeBadType {
+			// Still a bad request (FGD_6001), but 415 tells the sender which
+			// part was wrong: the one exception to the code's status.
+			status = http.StatusUnsupportedMediaType
+		}
 		h.Metrics.delivery(d.event, outcome)
 		d.log.Warn("webhook delivery rejected", "event", d.event, "status", status, "code", string(code), "reason", msg)
-		writeError(w, status, code, msg)
+		writeErrorStatus(w, status, code, msg)
 		return
 	}
 	d.log = d.log.With("event", d.event)
@@ -106,15 +112,16 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // read checks size, content type, signature and headers, and fills d. A
-// non-zero status is the error to answer.
-func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *delivery) (int, fgderr.Code, string, string) {
+// non-empty code is the error to answer, with its message and the outcome
+// for the metrics.
+func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *delivery) (fgderr.Code, string, string) {
 	if r.ContentLength > MaxWebhookBody {
-		return http.StatusRequestEntityTooLarge, fgderr.LimitExceeded, "body over 25 MiB", outcomeTooLarge
+		return fgderr.LimitExceeded, "body over 25 MiB", outcomeTooLarge
 	}
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	form := mediaType == "application/x-www-form-urlencoded"
 	if err != nil || (mediaType != "application/json" && !form) {
-		return http.StatusUnsupportedMediaType, fgderr.UnsupportedResource,
+		return fgderr.BadRequest,
 			"Content-Type must be application/json or application/x-www-form-urlencoded", outcomeBadType
 	}
 
@@ -127,39 +134,39 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxWebhookBody)); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return http.StatusRequestEntityTooLarge, fgderr.LimitExceeded, "body over 25 MiB", outcomeTooLarge
+			return fgderr.LimitExceeded, "body over 25 MiB", outcomeTooLarge
 		}
-		return http.StatusBadRequest, fgderr.InvalidYAML, "could not read the body", outcomeBadRequest
+		return fgderr.BadRequest, "could not read the body", outcomeBadRequest
 	}
 	body := buf.Bytes()
 
-	sig := r.Header.Get(github.SHA256SignatureHeader)
+	sig := r.Header.Get(gh.SHA256SignatureHeader)
 	switch {
-	case sig == "" && r.Header.Get(github.SHA1SignatureHeader) != "":
-		return http.StatusUnauthorized, fgderr.GitHubAuth,
+	case sig == "" && r.Header.Get(gh.SHA1SignatureHeader) != "":
+		return fgderr.Unauthorized,
 			"only an X-Hub-Signature (SHA-1) header was sent; X-Hub-Signature-256 is required", outcomeBadSig
 	case sig == "":
-		return http.StatusUnauthorized, fgderr.GitHubAuth, "X-Hub-Signature-256 header is missing", outcomeBadSig
+		return fgderr.Unauthorized, "X-Hub-Signature-256 header is missing", outcomeBadSig
 	case !strings.HasPrefix(sig, "sha256="):
-		return http.StatusUnauthorized, fgderr.GitHubAuth, "X-Hub-Signature-256 must start with sha256=", outcomeBadSig
+		return fgderr.Unauthorized, "X-Hub-Signature-256 must start with sha256=", outcomeBadSig
 	case !h.signedByAny(sig, body):
-		return http.StatusUnauthorized, fgderr.GitHubAuth, "signature does not match any configured webhook secret", outcomeBadSig
+		return fgderr.Unauthorized, "signature does not match any configured webhook secret", outcomeBadSig
 	}
 
-	d.event = r.Header.Get(github.EventTypeHeader)
+	d.event = r.Header.Get(gh.EventTypeHeader)
 	if d.event == "" {
 		d.event = "unknown"
-		return http.StatusBadRequest, fgderr.InvalidStructure, "X-GitHub-Event header is missing", outcomeBadRequest
+		return fgderr.BadRequest, "X-GitHub-Event header is missing", outcomeBadRequest
 	}
 	if d.id == "" {
-		return http.StatusBadRequest, fgderr.InvalidStructure, "X-GitHub-Delivery header is missing", outcomeBadRequest
+		return fgderr.BadRequest, "X-GitHub-Delivery header is missing", outcomeBadRequest
 	}
 
 	payload := body
 	if form {
 		values, err := url.ParseQuery(string(body))
 		if err != nil || values.Get("payload") == "" {
-			return http.StatusBadRequest, fgderr.InvalidYAML, "form body has no payload= field", outcomeBadRequest
+			return fgderr.BadRequest, "form body has no payload= field", outcomeBadRequest
 		}
 		payload = []byte(values.Get("payload"))
 	} else {
@@ -169,10 +176,10 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 	// A push is decoded next, which rejects malformed JSON by itself;
 	// scanning it twice would cost a tenth of a delivery.
 	if d.event != "push" && !json.Valid(payload) {
-		return http.StatusBadRequest, fgderr.InvalidYAML, "payload is not valid JSON", outcomeBadRequest
+		return fgderr.BadRequest, "payload is not valid JSON", outcomeBadRequest
 	}
 	d.payload = payload
-	return 0, "", "", ""
+	return "", "", ""
 }
 
 // signedByAny checks the signature against every secret. go-github's
@@ -180,7 +187,7 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 func (h *WebhookHandler) signedByAny(sig string, body []byte) bool {
 	ok := false
 	for _, s := range h.Secrets {
-		if github.ValidateSignature(sig, body, s) == nil {
+		if gh.ValidateSignature(sig, body, s) == nil {
 			ok = true
 		}
 	}
@@ -233,7 +240,7 @@ func (p *pushRoute) touches(f fabrics.Fabric) bool {
 func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d delivery) {
 	var p pushRoute
 	if err := json.Unmarshal(d.payload, &p); err != nil {
-		h.reject(w, d, http.StatusBadRequest, fgderr.InvalidYAML, "push payload does not match GitHub's push event shape")
+		h.reject(w, d, fgderr.BadRequest, "push payload does not match GitHub's push event shape")
 		return
 	}
 	switch {
@@ -247,7 +254,7 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 		h.ignore(w, d, "ref "+p.Ref+" is not a branch")
 		return
 	case p.Repo.FullName == "":
-		h.reject(w, d, http.StatusBadRequest, fgderr.InvalidStructure, "push payload has no repository.full_name")
+		h.reject(w, d, fgderr.BadRequest, "push payload has no repository.full_name")
 		return
 	}
 	branch := strings.TrimPrefix(p.Ref, "refs/heads/")
@@ -294,7 +301,7 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 			Ref: p.Ref, Before: p.Before, After: p.After, DeliveryID: d.id, CreatedAt: start.UTC(),
 		}, h.TaskOptions...)
 		if err != nil {
-			h.reject(w, d, http.StatusInternalServerError, fgderr.Internal, "could not build the sync task")
+			h.reject(w, d, fgderr.Internal, "could not build the sync task")
 			return
 		}
 		_, err = h.Queue.EnqueueContext(ctx, task)
@@ -342,10 +349,10 @@ func (h *WebhookHandler) ignore(w http.ResponseWriter, d delivery, reason string
 	writeJSON(w, http.StatusOK, webhookAnswer{Status: "ignored", Reason: reason})
 }
 
-func (h *WebhookHandler) reject(w http.ResponseWriter, d delivery, status int, code fgderr.Code, msg string) {
+func (h *WebhookHandler) reject(w http.ResponseWriter, d delivery, code fgderr.Code, msg string) {
 	h.Metrics.delivery(d.event, outcomeBadRequest)
-	d.log.Warn("webhook delivery rejected", "status", status, "code", string(code), "reason", msg)
-	writeError(w, status, code, msg)
+	d.log.Warn("webhook delivery rejected", "status", code.Status(), "code", string(code), "reason", msg)
+	writeError(w, code, msg)
 }
 
 // unavailable answers 503 so that GitHub shows the delivery as failed and
@@ -353,10 +360,10 @@ func (h *WebhookHandler) reject(w http.ResponseWriter, d delivery, status int, c
 func (h *WebhookHandler) unavailable(w http.ResponseWriter, d delivery, err error) {
 	h.Metrics.delivery(d.event, outcomeUnavailable)
 	d.log.Error("webhook delivery not queued: Redis unavailable", "error", err)
-	writeError(w, http.StatusServiceUnavailable, fgderr.Redis, "the queue is unavailable; the delivery was not accepted, redeliver it later")
+	writeError(w, fgderr.Redis, "the queue is unavailable; the delivery was not accepted, redeliver it later")
 }
 
-// errorBody is DESIGN.md's error shape.
+// errorBody is the shape of every error answer (docs/codes.md).
 type errorBody struct {
 	Error struct {
 		Code    fgderr.Code `json:"code"`
@@ -364,7 +371,14 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-func writeError(w http.ResponseWriter, status int, code fgderr.Code, msg string) {
+// writeError answers code with its HTTP status (fgderr.Code.Status).
+func writeError(w http.ResponseWriter, code fgderr.Code, msg string) {
+	writeErrorStatus(w, code.Status(), code, msg)
+}
+
+// writeErrorStatus answers code with another status than its own; only the
+// webhook's 415 does.
+func writeErrorStatus(w http.ResponseWriter, status int, code fgderr.Code, msg string) {
 	var b errorBody
 	b.Error.Code, b.Error.Message = code, msg
 	writeJSON(w, status, b)

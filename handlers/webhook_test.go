@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	gh "github.com/google/go-github/v60/github"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -171,39 +171,39 @@ func (f *fixture) send(r req) (*http.Response, map[string]any) {
 
 // pushEvent builds a push payload with go-github's types, shaped like the
 // ones GitHub sends.
-func pushEvent(repo, ref string, files ...string) *github.PushEvent {
+func pushEvent(repo, ref string, files ...string) *gh.PushEvent {
 	owner, name, _ := strings.Cut(repo, "/")
-	ev := &github.PushEvent{
-		Ref:     github.String(ref),
-		Before:  github.String("6113728f27ae82c7b1a177c8d03f9e96e0adf246"),
-		After:   github.String("0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"),
-		Created: github.Bool(false),
-		Deleted: github.Bool(false),
-		Forced:  github.Bool(false),
-		Size:    github.Int(1),
-		Repo: &github.PushEventRepository{
-			ID: github.Int64(186853002), Name: github.String(name), FullName: github.String(repo),
-			Owner:         &github.User{Login: github.String(owner), ID: github.Int64(21031067), Type: github.String("Organization")},
-			DefaultBranch: github.String("main"), MasterBranch: github.String("main"),
-			HTMLURL:  github.String("https://github.com/" + repo),
-			CloneURL: github.String("https://github.com/" + repo + ".git"),
-			Private:  github.Bool(true),
+	ev := &gh.PushEvent{
+		Ref:     gh.String(ref),
+		Before:  gh.String("6113728f27ae82c7b1a177c8d03f9e96e0adf246"),
+		After:   gh.String("0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"),
+		Created: gh.Bool(false),
+		Deleted: gh.Bool(false),
+		Forced:  gh.Bool(false),
+		Size:    gh.Int(1),
+		Repo: &gh.PushEventRepository{
+			ID: gh.Int64(186853002), Name: gh.String(name), FullName: gh.String(repo),
+			Owner:         &gh.User{Login: gh.String(owner), ID: gh.Int64(21031067), Type: gh.String("Organization")},
+			DefaultBranch: gh.String("main"), MasterBranch: gh.String("main"),
+			HTMLURL:  gh.String("https://github.com/" + repo),
+			CloneURL: gh.String("https://github.com/" + repo + ".git"),
+			Private:  gh.Bool(true),
 		},
-		Pusher: &github.CommitAuthor{Name: github.String("octocat"), Email: github.String("octocat@github.com")},
-		Sender: &github.User{Login: github.String("octocat"), ID: github.Int64(1)},
+		Pusher: &gh.CommitAuthor{Name: gh.String("octocat"), Email: gh.String("octocat@github.com")},
+		Sender: &gh.User{Login: gh.String("octocat"), ID: gh.Int64(1)},
 	}
-	commit := &github.HeadCommit{
-		ID:      github.String("0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"),
-		Message: github.String("Add raw fabric files"),
-		Author:  &github.CommitAuthor{Name: github.String("Octo Cat"), Email: github.String("octocat@github.com")},
-		URL:     github.String("https://github.com/" + repo + "/commit/0d1a26e"),
+	commit := &gh.HeadCommit{
+		ID:      gh.String("0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"),
+		Message: gh.String("Add raw fabric files"),
+		Author:  &gh.CommitAuthor{Name: gh.String("Octo Cat"), Email: gh.String("octocat@github.com")},
+		URL:     gh.String("https://github.com/" + repo + "/commit/0d1a26e"),
 		Added:   files, Removed: []string{}, Modified: []string{},
 	}
 	if len(files) > 0 {
-		ev.Commits = []*github.HeadCommit{commit}
+		ev.Commits = []*gh.HeadCommit{commit}
 		ev.HeadCommit = commit
 	} else {
-		ev.Size = github.Int(0)
+		ev.Size = gh.Int(0)
 	}
 	return ev
 }
@@ -255,20 +255,20 @@ func TestBadInputs(t *testing.T) {
 		code     string
 		response string // status field of a 2xx answer
 	}{
-		{name: "missing signature", req: req{event: "push", body: push, unsigned: true}, status: 401, code: "FGD_4002"},
-		{name: "wrong secret", req: req{event: "push", body: push, headers: map[string]string{"X-Hub-Signature-256": sign("wrong", push)}}, status: 401, code: "FGD_4002"},
-		{name: "SHA-1 only", req: req{event: "push", body: push, unsigned: true, headers: map[string]string{"X-Hub-Signature": sha1sig(push)}}, status: 401, code: "FGD_4002"},
-		{name: "sha1 value in the sha256 header", req: req{event: "push", body: push, headers: map[string]string{"X-Hub-Signature-256": sha1sig(push)}}, status: 401, code: "FGD_4002"},
+		{name: "missing signature", req: req{event: "push", body: push, unsigned: true}, status: 401, code: "FGD_6002"},
+		{name: "wrong secret", req: req{event: "push", body: push, headers: map[string]string{"X-Hub-Signature-256": sign("wrong", push)}}, status: 401, code: "FGD_6002"},
+		{name: "SHA-1 only", req: req{event: "push", body: push, unsigned: true, headers: map[string]string{"X-Hub-Signature": sha1sig(push)}}, status: 401, code: "FGD_6002"},
+		{name: "sha1 value in the sha256 header", req: req{event: "push", body: push, headers: map[string]string{"X-Hub-Signature-256": sha1sig(push)}}, status: 401, code: "FGD_6002"},
 		{name: "26 MiB body with length", req: req{event: "push", body: big}, status: 413, code: "FGD_1006"},
 		{name: "26 MiB body chunked", req: req{event: "push", body: big, chunked: true}, status: 413, code: "FGD_1006"},
-		{name: "malformed JSON", req: req{event: "push", body: []byte(`{"ref": "refs/heads/main",`)}, status: 400, code: "FGD_1001"},
-		{name: "JSON of the wrong shape", req: req{event: "push", body: []byte(`{"ref": 7}`)}, status: 400, code: "FGD_1001"},
-		{name: "wrong content type", req: req{event: "push", body: push, contentType: "text/plain"}, status: 415, code: "FGD_1002"},
-		{name: "missing event header", req: req{body: push}, status: 400, code: "FGD_2001"},
-		{name: "form without payload", req: req{event: "push", body: []byte("foo=bar"), contentType: "application/x-www-form-urlencoded"}, status: 400, code: "FGD_1001"},
+		{name: "malformed JSON", req: req{event: "push", body: []byte(`{"ref": "refs/heads/main",`)}, status: 400, code: "FGD_6001"},
+		{name: "JSON of the wrong shape", req: req{event: "push", body: []byte(`{"ref": 7}`)}, status: 400, code: "FGD_6001"},
+		{name: "wrong content type", req: req{event: "push", body: push, contentType: "text/plain"}, status: 415, code: "FGD_6001"},
+		{name: "missing event header", req: req{body: push}, status: 400, code: "FGD_6001"},
+		{name: "form without payload", req: req{event: "push", body: []byte("foo=bar"), contentType: "application/x-www-form-urlencoded"}, status: 400, code: "FGD_6001"},
 		{name: "unknown event", req: req{event: "fgd_no_such_event", body: []byte(`{"zen":"x"}`)}, status: 200, response: "ignored"},
 		{name: "other known event", req: req{event: "issues", body: []byte(`{"action":"opened"}`)}, status: 200, response: "ignored"},
-		{name: "ping", req: req{event: "ping", body: mustJSON(t, &github.PingEvent{Zen: github.String("Keep it logically awesome."), HookID: github.Int64(1)})}, status: 200, response: "ignored"},
+		{name: "ping", req: req{event: "ping", body: mustJSON(t, &gh.PingEvent{Zen: gh.String("Keep it logically awesome."), HookID: gh.Int64(1)})}, status: 200, response: "ignored"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -300,7 +300,7 @@ func TestSignatureVectorOverHTTP(t *testing.T) {
 		t.Fatalf("signed non-JSON body: status %d, want 400", resp.StatusCode)
 	}
 	// A rotated secret is accepted too.
-	body := mustJSON(t, &github.PingEvent{Zen: github.String("zen")})
+	body := mustJSON(t, &gh.PingEvent{Zen: gh.String("zen")})
 	resp, out := f.send(req{event: "ping", body: body, headers: map[string]string{"X-Hub-Signature-256": sign(rotatedSecret, body)}})
 	if resp.StatusCode != http.StatusOK || out["status"] != "ignored" {
 		t.Fatalf("rotated secret: %d %v", resp.StatusCode, out)
@@ -309,15 +309,15 @@ func TestSignatureVectorOverHTTP(t *testing.T) {
 
 func TestPushShapes(t *testing.T) {
 	deleted := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
-	deleted.Deleted = github.Bool(true)
-	deleted.After = github.String("0000000000000000000000000000000000000000")
+	deleted.Deleted = gh.Bool(true)
+	deleted.After = gh.String("0000000000000000000000000000000000000000")
 	truncated := pushEvent(testRepo, "refs/heads/main", "docs/readme.md")
-	truncated.Size = github.Int(25) // GitHub listed fewer commits than were pushed
+	truncated.Size = gh.Int(25) // GitHub listed fewer commits than were pushed
 	created := pushEvent(testRepo, "refs/heads/main")
 
 	tests := []struct {
 		name   string
-		event  *github.PushEvent
+		event  *gh.PushEvent
 		status int
 		answer string
 		tasks  int
@@ -477,11 +477,11 @@ func TestPushRouteMatchesGoGitHub(t *testing.T) {
 	ev.Commits[0].Removed = []string{"fabrics/dc1/raw/old.yaml"}
 	ev.Commits[0].Modified = []string{"fabrics/dc1/managed/vpcs/x.yaml"}
 	body := mustJSON(t, ev)
-	parsed, err := github.ParseWebHook("push", body)
+	parsed, err := gh.ParseWebHook("push", body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	full := parsed.(*github.PushEvent)
+	full := parsed.(*gh.PushEvent)
 	var route pushRoute
 	if err := json.Unmarshal(body, &route); err != nil {
 		t.Fatal(err)

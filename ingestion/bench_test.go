@@ -7,6 +7,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/githedgehog/fgd-sync/fgderr"
 	"github.com/githedgehog/fgd-sync/internal/benchcorpus"
 )
 
@@ -64,7 +65,7 @@ func BenchmarkOversizedFile(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		p, err := Ingest(in, Options{Bundle: bundle})
-		if err != nil || len(p.Errors) != 1 || p.Errors[0].Code != CodeLimitExceeded {
+		if err != nil || len(p.Errors) != 1 || p.Errors[0].Code != fgderr.LimitExceeded {
 			b.Fatal(err, p.Errors)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
 )
 
 // corpusDir holds the real Hedgehog samples, beside the project.
@@ -203,7 +205,7 @@ func TestRealCorpusTogether(t *testing.T) {
 		}
 		found := false
 		for _, e := range errorsOf(p, file) {
-			found = found || (e.Code == CodeDuplicate && strings.Contains(e.Message, other))
+			found = found || (e.Code == fgderr.DuplicateResource && strings.Contains(e.Message, other))
 		}
 		if !found {
 			t.Fatalf("%s: no FGD_1005 naming %s: %+v", file, other, errorsOf(p, file))

@@ -16,6 +16,8 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"sigs.k8s.io/yaml"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
 )
 
 // docClass is where a document goes.
@@ -83,7 +85,7 @@ func (p *parser) parse(file string, c chunk) *document {
 	js, err := yaml.YAMLToJSONStrict(c.bytes)
 	if err != nil {
 		d.class = docInvalid
-		d.issues = []Issue{{Code: CodeInvalidYAML, File: file, Line: c.line + yamlErrorLine(err) - 1, Message: cleanYAMLError(err)}}
+		d.issues = []Issue{{Code: fgderr.InvalidYAML, File: file, Line: c.line + yamlErrorLine(err) - 1, Message: cleanYAMLError(err)}}
 		return d
 	}
 	var obj any
@@ -91,7 +93,7 @@ func (p *parser) parse(file string, c chunk) *document {
 	dec.UseNumber()
 	if err := dec.Decode(&obj); err != nil {
 		d.class = docInvalid
-		d.issues = []Issue{{Code: CodeInvalidYAML, File: file, Line: c.line, Message: err.Error()}}
+		d.issues = []Issue{{Code: fgderr.InvalidYAML, File: file, Line: c.line, Message: err.Error()}}
 		return d
 	}
 	if obj == nil {
@@ -106,7 +108,7 @@ func (p *parser) parse(file string, c chunk) *document {
 	group, version, kind := typeOf(m)
 	if !p.bundle.HasGroup(group) {
 		if strings.HasSuffix(group, "githedgehog.com") {
-			d.warnings = append(d.warnings, Issue{Code: CodeUnsupportedResource, File: file, Line: c.line, Path: "apiVersion",
+			d.warnings = append(d.warnings, Issue{Code: fgderr.UnsupportedResource, File: file, Line: c.line, Path: "apiVersion",
 				Message: fmt.Sprintf("group %q is not in the Hedgehog CRD bundle; the document is kept in unmanaged/", group)})
 		}
 		if group == "" && version == "v1" && kind == "List" {
@@ -138,7 +140,7 @@ func (p *parser) parseList(d *document, file string, c chunk, m map[string]any) 
 	}
 	if !ok {
 		d.class = docInvalid
-		d.issues = []Issue{{Code: CodeSchemaValidation, File: file, Line: c.line, Path: "items", Message: "a List must have an items array"}}
+		d.issues = []Issue{{Code: fgderr.SchemaValidation, File: file, Line: c.line, Path: "items", Message: "a List must have an items array"}}
 		return d
 	}
 	for _, it := range items {
@@ -189,43 +191,43 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 		full := append(append([]string(nil), prefix...), path...)
 		return c.line + lineOf(c.bytes, full) - 1, fieldPath(full)
 	}
-	fail := func(code string, path []string, format string, args ...any) (*resource, []Issue) {
+	fail := func(code fgderr.Code, path []string, format string, args ...any) (*resource, []Issue) {
 		line, fp := at(path)
 		return nil, []Issue{{Code: code, File: file, Line: line, Path: fp, Message: fmt.Sprintf(format, args...)}}
 	}
 	crd, ok := p.bundle.Lookup(group, kindName)
 	if !ok {
 		if kindName == "" {
-			return fail(CodeUnsupportedResource, []string{"kind"}, "kind is missing; group %s has kinds %s", group, p.bundle.kindsOfGroup(group))
+			return fail(fgderr.UnsupportedResource, []string{"kind"}, "kind is missing; group %s has kinds %s", group, p.bundle.kindsOfGroup(group))
 		}
-		return fail(CodeUnsupportedResource, []string{"kind"}, "kind %q is not a kind of group %s (known: %s)", kindName, group, p.bundle.kindsOfGroup(group))
+		return fail(fgderr.UnsupportedResource, []string{"kind"}, "kind %q is not a kind of group %s (known: %s)", kindName, group, p.bundle.kindsOfGroup(group))
 	}
 	schema, ok := crd.Versions[version]
 	if !ok {
-		return fail(CodeVersionMismatch, []string{"apiVersion"}, "%s is not served as %q; the bundle serves %s/%s",
+		return fail(fgderr.VersionMismatch, []string{"apiVersion"}, "%s is not served as %q; the bundle serves %s/%s",
 			kindName, m["apiVersion"], group, strings.Join(crd.ServedVersions(), ", "))
 	}
 	meta, ok := m["metadata"].(map[string]any)
 	if !ok {
-		return fail(CodeSchemaValidation, []string{"metadata"}, "metadata must be an object with a name")
+		return fail(fgderr.SchemaValidation, []string{"metadata"}, "metadata must be an object with a name")
 	}
 	name, _ := meta["name"].(string)
 	switch {
 	case name == "":
-		return fail(CodeSchemaValidation, []string{"metadata", "name"}, "metadata.name is required")
+		return fail(fgderr.SchemaValidation, []string{"metadata", "name"}, "metadata.name is required")
 	case strings.Contains(name, "/") || strings.Contains(name, "..") || strings.Contains(name, `\`):
-		return fail(CodePathEscape, []string{"metadata", "name"}, "metadata.name %q would place the file outside its folder; use a DNS-1123 name such as %q", name, "my-vpc")
+		return fail(fgderr.PathEscape, []string{"metadata", "name"}, "metadata.name %q would place the file outside its folder; use a DNS-1123 name such as %q", name, "my-vpc")
 	case len(name) > 253 || !dns1123Subdomain.MatchString(name):
-		return fail(CodeSchemaValidation, []string{"metadata", "name"}, "metadata.name %q is not a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)", name)
+		return fail(fgderr.SchemaValidation, []string{"metadata", "name"}, "metadata.name %q is not a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)", name)
 	}
 	namespace := p.namespace
 	if v, present := meta["namespace"]; present && v != nil && v != "" {
 		ns, _ := v.(string)
 		if strings.Contains(ns, "/") || strings.Contains(ns, "..") {
-			return fail(CodePathEscape, []string{"metadata", "namespace"}, "metadata.namespace %q would place the file outside its folder", ns)
+			return fail(fgderr.PathEscape, []string{"metadata", "namespace"}, "metadata.namespace %q would place the file outside its folder", ns)
 		}
 		if len(ns) > 63 || !dns1123Label.MatchString(ns) {
-			return fail(CodeSchemaValidation, []string{"metadata", "namespace"}, "metadata.namespace %v is not a DNS-1123 label", v)
+			return fail(fgderr.SchemaValidation, []string{"metadata", "namespace"}, "metadata.namespace %v is not a DNS-1123 label", v)
 		}
 		namespace = ns
 	}
@@ -236,11 +238,11 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 		}
 		mm, ok := v.(map[string]any)
 		if !ok {
-			return fail(CodeSchemaValidation, []string{"metadata", field}, "metadata.%s must be a map of strings", field)
+			return fail(fgderr.SchemaValidation, []string{"metadata", field}, "metadata.%s must be a map of strings", field)
 		}
 		for k, val := range mm {
 			if _, ok := val.(string); !ok {
-				return fail(CodeSchemaValidation, []string{"metadata", field, k}, "metadata.%s[%q] must be a string (quote it)", field, k)
+				return fail(fgderr.SchemaValidation, []string{"metadata", field, k}, "metadata.%s[%q] must be a string (quote it)", field, k)
 			}
 		}
 	}
@@ -251,7 +253,7 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 	}
 	content, err := yamlv2.Marshal(m)
 	if err != nil {
-		return fail(CodeInvalidYAML, nil, "cannot serialize the normalized document: %v", err)
+		return fail(fgderr.InvalidYAML, nil, "cannot serialize the normalized document: %v", err)
 	}
 	line := c.line + firstContentLine(c.bytes) - 1 // a List item's line is set by parseList
 	return &resource{crd: crd, apiVersion: m["apiVersion"].(string), namespace: namespace, name: name, object: m,
@@ -285,7 +287,7 @@ func (p *parser) schemaIssues(file string, err error, at func([]string) (int, st
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
 		line, _ := at(nil)
-		return []Issue{{Code: CodeSchemaValidation, File: file, Line: line, Message: err.Error()}}
+		return []Issue{{Code: fgderr.SchemaValidation, File: file, Line: line, Message: err.Error()}}
 	}
 	type entry struct {
 		path []string
@@ -336,7 +338,7 @@ func (p *parser) schemaIssues(file string, err error, at func([]string) (int, st
 	for _, k := range order {
 		e := byPath[k]
 		line, fp := at(e.path)
-		issues = append(issues, Issue{Code: CodeSchemaValidation, File: file, Line: line, Path: fp, Message: strings.Join(e.msgs, "; ")})
+		issues = append(issues, Issue{Code: fgderr.SchemaValidation, File: file, Line: line, Path: fp, Message: strings.Join(e.msgs, "; ")})
 		if len(issues) == maxIssues {
 			break
 		}

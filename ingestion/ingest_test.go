@@ -10,6 +10,8 @@ import (
 	"testing/fstest"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
 )
 
 // TestFixtures runs every case under testdata/cases through Ingest and checks
@@ -22,7 +24,7 @@ func TestFixtures(t *testing.T) {
 		{"multi-bad", func(t *testing.T, in fstest.MapFS, p *Plan) {
 			// One bad document keeps the whole file, and the error names its line.
 			errs := errorsOf(p, "raw/fabric.yaml")
-			if len(errs) != 1 || errs[0].Code != CodeSchemaValidation || errs[0].Line != 17 || errs[0].Path != "spec.asn" {
+			if len(errs) != 1 || errs[0].Code != fgderr.SchemaValidation || errs[0].Line != 17 || errs[0].Path != "spec.asn" {
 				t.Fatalf("errors %+v, want one FGD_1003 at line 17 spec.asn", errs)
 			}
 			if len(p.Writes) != 0 || len(p.Removes) != 0 || !contains(p.Rejected, "raw/fabric.yaml") {
@@ -74,7 +76,7 @@ func TestFixtures(t *testing.T) {
 		{"conflict", func(t *testing.T, in fstest.MapFS, p *Plan) {
 			for file, other := range map[string]string{"raw/a.yaml": "raw/b.yaml", "raw/b.yaml": "raw/a.yaml"} {
 				errs := errorsOf(p, file)
-				if len(errs) != 1 || errs[0].Code != CodeDuplicate || !strings.Contains(errs[0].Message, other) {
+				if len(errs) != 1 || errs[0].Code != fgderr.DuplicateResource || !strings.Contains(errs[0].Message, other) {
 					t.Fatalf("%s: errors %+v, want FGD_1005 naming %s", file, errs, other)
 				}
 			}
@@ -98,7 +100,7 @@ func TestFixtures(t *testing.T) {
 		}},
 		{"escape-name", func(t *testing.T, in fstest.MapFS, p *Plan) {
 			errs := errorsOf(p, "raw/evil.yaml")
-			if len(errs) != 1 || errs[0].Code != CodePathEscape || errs[0].Line != 4 || errs[0].Path != "metadata.name" {
+			if len(errs) != 1 || errs[0].Code != fgderr.PathEscape || errs[0].Line != 4 || errs[0].Path != "metadata.name" {
 				t.Fatalf("errors %+v, want FGD_2002 at line 4", errs)
 			}
 			if len(p.Writes) != 0 {
@@ -107,13 +109,13 @@ func TestFixtures(t *testing.T) {
 		}},
 		{"unknown-kind", func(t *testing.T, in fstest.MapFS, p *Plan) {
 			errs := errorsOf(p, "raw/typo.yaml")
-			if len(errs) != 1 || errs[0].Code != CodeUnsupportedResource || errs[0].Line != 2 || !strings.Contains(errs[0].Message, "VPCAttachment") {
+			if len(errs) != 1 || errs[0].Code != fgderr.UnsupportedResource || errs[0].Line != 2 || !strings.Contains(errs[0].Message, "VPCAttachment") {
 				t.Fatalf("errors %+v, want FGD_1002 at line 2 listing the group's kinds", errs)
 			}
 		}},
 		{"wrong-type", func(t *testing.T, in fstest.MapFS, p *Plan) {
 			errs := errorsOf(p, "raw/vpc.yaml")
-			if len(errs) != 1 || errs[0].Code != CodeSchemaValidation || errs[0].Line != 9 || errs[0].Path != "spec.subnets.default.vlan" {
+			if len(errs) != 1 || errs[0].Code != fgderr.SchemaValidation || errs[0].Line != 9 || errs[0].Path != "spec.subnets.default.vlan" {
 				t.Fatalf("errors %+v, want FGD_1003 at line 9 spec.subnets.default.vlan", errs)
 			}
 		}},
@@ -135,13 +137,13 @@ func TestFixtures(t *testing.T) {
 		}},
 		{"version-mismatch", func(t *testing.T, in fstest.MapFS, p *Plan) {
 			errs := errorsOf(p, "raw/old.yaml")
-			if len(errs) != 1 || errs[0].Code != CodeVersionMismatch || !strings.Contains(errs[0].Message, "v1beta1") {
+			if len(errs) != 1 || errs[0].Code != fgderr.VersionMismatch || !strings.Contains(errs[0].Message, "v1beta1") {
 				t.Fatalf("errors %+v, want FGD_1004 naming the served version", errs)
 			}
 		}},
 		{"unknown-field", func(t *testing.T, in fstest.MapFS, p *Plan) {
 			errs := errorsOf(p, "raw/vpc.yaml")
-			if len(errs) != 1 || errs[0].Code != CodeSchemaValidation || errs[0].Path != "spec.subnetz" || errs[0].Line != 6 {
+			if len(errs) != 1 || errs[0].Code != fgderr.SchemaValidation || errs[0].Path != "spec.subnetz" || errs[0].Line != 6 {
 				t.Fatalf("errors %+v, want an unknown-field FGD_1003 at spec.subnetz line 6", errs)
 			}
 		}},
@@ -179,7 +181,7 @@ func TestFixtures(t *testing.T) {
 		}},
 		{"duplicate-keys", func(t *testing.T, in fstest.MapFS, p *Plan) {
 			errs := errorsOf(p, "raw/dup.yaml")
-			if len(errs) != 1 || errs[0].Code != CodeInvalidYAML || errs[0].Line != 5 {
+			if len(errs) != 1 || errs[0].Code != fgderr.InvalidYAML || errs[0].Line != 5 {
 				t.Fatalf("errors %+v, want FGD_1001 at line 5", errs)
 			}
 		}},
@@ -236,7 +238,7 @@ func TestOversizedFileIsNotRead(t *testing.T) {
 	cfs := countingFS{FS: in, opened: map[string]bool{}}
 	p := mustIngest(t, cfs, Options{MaxFileBytes: 4096})
 	errs := errorsOf(p, "raw/big.yaml")
-	if len(errs) != 1 || errs[0].Code != CodeLimitExceeded {
+	if len(errs) != 1 || errs[0].Code != fgderr.LimitExceeded {
 		t.Fatalf("errors %+v, want FGD_1006", errs)
 	}
 	if cfs.opened["raw/big.yaml"] {
@@ -254,7 +256,7 @@ func TestDocumentLimit(t *testing.T) {
 		in["raw/"+n+".yaml"] = &fstest.MapFile{Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + n + "\n")}
 	}
 	p := mustIngest(t, in, Options{MaxDocuments: 2})
-	if errs := errorsOf(p, "raw/c.yaml"); len(errs) != 1 || errs[0].Code != CodeLimitExceeded {
+	if errs := errorsOf(p, "raw/c.yaml"); len(errs) != 1 || errs[0].Code != fgderr.LimitExceeded {
 		t.Fatalf("errors %+v", p.Errors)
 	}
 	if len(p.Removes) != 2 {
@@ -271,7 +273,7 @@ func TestNonUTF8(t *testing.T) {
 	in := fstest.MapFS{"raw/latin1.yaml": {Data: data}}
 	p := mustIngest(t, in, Options{})
 	errs := errorsOf(p, "raw/latin1.yaml")
-	if len(errs) != 1 || errs[0].Code != CodeInvalidYAML || errs[0].Line != 6 || !strings.Contains(errs[0].Message, "UTF-8") {
+	if len(errs) != 1 || errs[0].Code != fgderr.InvalidYAML || errs[0].Line != 6 || !strings.Contains(errs[0].Message, "UTF-8") {
 		t.Fatalf("errors %+v, want FGD_1001 at line 6 about UTF-8", errs)
 	}
 	checkAccounting(t, in, p)
@@ -285,7 +287,7 @@ func TestAliasBomb(t *testing.T) {
 	in := fstest.MapFS{"raw/bomb.yaml": {Data: data}}
 	p := mustIngest(t, in, Options{})
 	errs := errorsOf(p, "raw/bomb.yaml")
-	if len(errs) != 1 || errs[0].Code != CodeInvalidYAML || !strings.Contains(errs[0].Message, "alias") {
+	if len(errs) != 1 || errs[0].Code != fgderr.InvalidYAML || !strings.Contains(errs[0].Message, "alias") {
 		t.Fatalf("errors %+v, want FGD_1001 about aliasing", errs)
 	}
 	checkAccounting(t, in, p)
@@ -317,7 +319,7 @@ func TestSymlinks(t *testing.T) {
 	p := mustIngest(t, root.FS(), Options{})
 	for _, f := range []string{"raw/link.yaml", "raw/linked-dir"} {
 		errs := errorsOf(p, f)
-		if len(errs) != 1 || errs[0].Code != CodeSymlink {
+		if len(errs) != 1 || errs[0].Code != fgderr.Symlink {
 			t.Fatalf("%s: errors %+v, want FGD_2003", f, p.Errors)
 		}
 		if contains(p.Removes, f) {
@@ -336,7 +338,7 @@ func TestBrokenManagedFile(t *testing.T) {
 	broken := []byte("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets: 7\n")
 	in := fstest.MapFS{"managed/vpcs/vpc-1.yaml": {Data: broken}}
 	p := mustIngest(t, in, Options{})
-	if errs := errorsOf(p, "managed/vpcs/vpc-1.yaml"); len(errs) != 1 || errs[0].Code != CodeSchemaValidation || len(p.Writes) != 0 || len(p.Removes) != 0 {
+	if errs := errorsOf(p, "managed/vpcs/vpc-1.yaml"); len(errs) != 1 || errs[0].Code != fgderr.SchemaValidation || len(p.Writes) != 0 || len(p.Removes) != 0 {
 		t.Fatalf("broken managed file: errors %+v writes %d removes %v", p.Errors, len(p.Writes), p.Removes)
 	}
 	fixed := loadDir(t, "testdata/cases/update")
@@ -350,7 +352,7 @@ func TestBrokenManagedFile(t *testing.T) {
 func TestManagedNonHedgehogDocument(t *testing.T) {
 	in := fstest.MapFS{"managed/vpcs/cm.yaml": {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")}}
 	p := mustIngest(t, in, Options{})
-	if errs := errorsOf(p, "managed/vpcs/cm.yaml"); len(errs) != 1 || errs[0].Code != CodeInvalidStructure || len(p.Removes) != 0 {
+	if errs := errorsOf(p, "managed/vpcs/cm.yaml"); len(errs) != 1 || errs[0].Code != fgderr.InvalidStructure || len(p.Removes) != 0 {
 		t.Fatalf("errors %+v removes %v", p.Errors, p.Removes)
 	}
 }
@@ -361,7 +363,7 @@ func TestUnmanagedTargetTaken(t *testing.T) {
 		"unmanaged/cm.yaml": {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\n")},
 	}
 	p := mustIngest(t, in, Options{})
-	if errs := errorsOf(p, "raw/cm.yaml"); len(errs) != 1 || errs[0].Code != CodeDuplicate || len(p.Writes) != 0 {
+	if errs := errorsOf(p, "raw/cm.yaml"); len(errs) != 1 || errs[0].Code != fgderr.DuplicateResource || len(p.Writes) != 0 {
 		t.Fatalf("an unmanaged file must never be overwritten: %+v", p)
 	}
 	checkAccounting(t, in, p)
@@ -379,7 +381,7 @@ func TestSeparatorErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := fstest.MapFS{"raw/x.yaml": {Data: []byte(tc.data)}}
 			p := mustIngest(t, in, Options{})
-			if errs := errorsOf(p, "raw/x.yaml"); len(errs) != 1 || errs[0].Code != CodeInvalidYAML || errs[0].Line != tc.line {
+			if errs := errorsOf(p, "raw/x.yaml"); len(errs) != 1 || errs[0].Code != fgderr.InvalidYAML || errs[0].Line != tc.line {
 				t.Fatalf("errors %+v, want FGD_1001 at line %d", p.Errors, tc.line)
 			}
 		})

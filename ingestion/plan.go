@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
 )
 
 // sourceEntry is a file found under raw/ or managed/.
@@ -97,21 +99,21 @@ func listYAML(fsys fs.FS, dir string, plan *Plan) ([]sourceEntry, error) {
 		return nil, fmt.Errorf("ingestion: %s: %w", dir, err)
 	}
 	if info.Mode()&fs.ModeSymlink != 0 {
-		plan.Errors = append(plan.Errors, Issue{Code: CodeSymlink, File: dir, Message: dir + "/ is a symlink; fgd-sync never follows symlinks: make it a real folder"})
+		plan.Errors = append(plan.Errors, Issue{Code: fgderr.Symlink, File: dir, Message: dir + "/ is a symlink; fgd-sync never follows symlinks: make it a real folder"})
 		return nil, nil
 	}
 	if !info.IsDir() {
-		plan.Errors = append(plan.Errors, Issue{Code: CodeInvalidStructure, File: dir, Message: dir + " must be a folder"})
+		plan.Errors = append(plan.Errors, Issue{Code: fgderr.InvalidStructure, File: dir, Message: dir + " must be a folder"})
 		return nil, nil
 	}
 	var out []sourceEntry
 	err = fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			plan.Errors = append(plan.Errors, Issue{Code: CodeInvalidStructure, File: p, Message: "cannot be read: " + err.Error()})
+			plan.Errors = append(plan.Errors, Issue{Code: fgderr.InvalidStructure, File: p, Message: "cannot be read: " + err.Error()})
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			plan.Errors = append(plan.Errors, Issue{Code: CodeSymlink, File: p, Message: "is a symlink; symlinks are never followed, so it is left as it is: replace it with the file itself"})
+			plan.Errors = append(plan.Errors, Issue{Code: fgderr.Symlink, File: p, Message: "is a symlink; symlinks are never followed, so it is left as it is: replace it with the file itself"})
 			if dir == RawDir {
 				plan.Sources = append(plan.Sources, SourceFile{Path: p, Outcome: OutcomeKept})
 				plan.Rejected = append(plan.Rejected, p)
@@ -123,12 +125,12 @@ func listYAML(fsys fs.FS, dir string, plan *Plan) ([]sourceEntry, error) {
 		}
 		base := path.Base(p)
 		if !d.Type().IsRegular() {
-			plan.Warnings = append(plan.Warnings, Issue{Code: CodeInvalidStructure, File: p, Message: "is not a regular file; left as it is"})
+			plan.Warnings = append(plan.Warnings, Issue{Code: fgderr.InvalidStructure, File: p, Message: "is not a regular file; left as it is"})
 			return nil
 		}
 		if ext := strings.ToLower(path.Ext(base)); ext != ".yaml" && ext != ".yml" {
 			if base != ".gitkeep" && base != ".keep" {
-				plan.Warnings = append(plan.Warnings, Issue{Code: CodeUnsupportedResource, File: p, Message: "is not a .yaml or .yml file; left as it is"})
+				plan.Warnings = append(plan.Warnings, Issue{Code: fgderr.UnsupportedResource, File: p, Message: "is not a .yaml or .yml file; left as it is"})
 				if dir == RawDir {
 					plan.Sources = append(plan.Sources, SourceFile{Path: p, Outcome: OutcomeKept})
 				}
@@ -137,7 +139,7 @@ func listYAML(fsys fs.FS, dir string, plan *Plan) ([]sourceEntry, error) {
 		}
 		info, err := d.Info()
 		if err != nil {
-			plan.Errors = append(plan.Errors, Issue{Code: CodeInvalidStructure, File: p, Message: "cannot be read: " + err.Error()})
+			plan.Errors = append(plan.Errors, Issue{Code: fgderr.InvalidStructure, File: p, Message: "cannot be read: " + err.Error()})
 			return nil
 		}
 		out = append(out, sourceEntry{path: p, size: info.Size()})
@@ -186,7 +188,7 @@ func parseAll(fsys fs.FS, entries []sourceEntry, opts Options) []*parsedFile {
 func (p *parser) parseFile(fsys fs.FS, e sourceEntry, maxBytes int64) *parsedFile {
 	f := &parsedFile{entry: e}
 	tooBig := func(size string) {
-		f.errors = append(f.errors, Issue{Code: CodeLimitExceeded, File: e.path,
+		f.errors = append(f.errors, Issue{Code: fgderr.LimitExceeded, File: e.path,
 			Message: fmt.Sprintf("the file is %s; the limit is %d bytes: split it into smaller files", size, maxBytes)})
 	}
 	if e.size > maxBytes {
@@ -195,13 +197,13 @@ func (p *parser) parseFile(fsys fs.FS, e sourceEntry, maxBytes int64) *parsedFil
 	}
 	r, err := fsys.Open(e.path)
 	if err != nil {
-		f.errors = append(f.errors, Issue{Code: CodeInvalidStructure, File: e.path, Message: "cannot be read: " + err.Error()})
+		f.errors = append(f.errors, Issue{Code: fgderr.InvalidStructure, File: e.path, Message: "cannot be read: " + err.Error()})
 		return f
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
 	r.Close()
 	if err != nil {
-		f.errors = append(f.errors, Issue{Code: CodeInvalidStructure, File: e.path, Message: "cannot be read: " + err.Error()})
+		f.errors = append(f.errors, Issue{Code: fgderr.InvalidStructure, File: e.path, Message: "cannot be read: " + err.Error()})
 		return f
 	}
 	if int64(len(data)) > maxBytes {
@@ -210,7 +212,7 @@ func (p *parser) parseFile(fsys fs.FS, e sourceEntry, maxBytes int64) *parsedFil
 	}
 	f.data = data
 	if !utf8.Valid(data) {
-		f.errors = append(f.errors, Issue{Code: CodeInvalidYAML, File: e.path, Line: firstInvalidUTF8Line(data),
+		f.errors = append(f.errors, Issue{Code: fgderr.InvalidYAML, File: e.path, Line: firstInvalidUTF8Line(data),
 			Message: "the file is not UTF-8; save it as UTF-8"})
 		return f
 	}
@@ -218,7 +220,7 @@ func (p *parser) parseFile(fsys fs.FS, e sourceEntry, maxBytes int64) *parsedFil
 	if err != nil {
 		var se *splitError
 		errors.As(err, &se)
-		f.errors = append(f.errors, Issue{Code: CodeInvalidYAML, File: e.path, Line: se.line, Message: se.msg})
+		f.errors = append(f.errors, Issue{Code: fgderr.InvalidYAML, File: e.path, Line: se.line, Message: se.msg})
 		return f
 	}
 	for _, c := range chunks {
@@ -260,7 +262,7 @@ func enforceDocumentLimit(raw []*parsedFile, limit int) {
 			continue
 		}
 		if total+f.count > limit {
-			f.errors = append(f.errors, Issue{Code: CodeLimitExceeded, File: f.entry.path,
+			f.errors = append(f.errors, Issue{Code: fgderr.LimitExceeded, File: f.entry.path,
 				Message: fmt.Sprintf("this file would take the sync past %d documents; it is left for a later sync", limit)})
 			continue
 		}
@@ -323,7 +325,7 @@ func checkUnmanagedTarget(fsys fs.FS, f *parsedFile) {
 		f.unmanagedUpToDate = true
 	}
 	if err == nil && !bytes.Equal(existing, content) {
-		f.errors = append(f.errors, Issue{Code: CodeDuplicate, File: f.entry.path,
+		f.errors = append(f.errors, Issue{Code: fgderr.DuplicateResource, File: f.entry.path,
 			Message: fmt.Sprintf("%s already exists with other content; rename %s or move the existing file away", target, f.entry.path)})
 	}
 }
@@ -336,7 +338,7 @@ func requireOnlyResources(f *parsedFile) {
 	}
 	for _, d := range f.docs {
 		if d.class == docForeign {
-			f.errors = append(f.errors, Issue{Code: CodeInvalidStructure, File: f.entry.path, Line: d.line,
+			f.errors = append(f.errors, Issue{Code: fgderr.InvalidStructure, File: f.entry.path, Line: d.line,
 				Message: "managed/ holds a document that is not a Hedgehog resource; move it to raw/ or unmanaged/"})
 		}
 	}
@@ -402,7 +404,7 @@ func (b *builder) rejectConflicts() {
 		}
 		markConflict(cs)
 		for _, c := range raw[id] {
-			c.file.errors = append(c.file.errors, Issue{Code: CodeDuplicate, File: c.file.entry.path, Line: c.res.line,
+			c.file.errors = append(c.file.errors, Issue{Code: fgderr.DuplicateResource, File: c.file.entry.path, Line: c.res.line,
 				Message: fmt.Sprintf("%s %s/%s is defined differently by several files in managed/; resolve that first", c.res.crd.Kind, c.res.namespace, c.res.name)})
 		}
 	}
@@ -412,7 +414,7 @@ func (b *builder) rejectConflicts() {
 	for _, id := range sortedKeys(raw) {
 		for _, c := range raw[id] {
 			if m, ok := b.existing[c.res.path]; ok && m.rejected() && len(m.docs) != 1 {
-				c.file.errors = append(c.file.errors, Issue{Code: CodeDuplicate, File: c.file.entry.path, Line: c.res.line,
+				c.file.errors = append(c.file.errors, Issue{Code: fgderr.DuplicateResource, File: c.file.entry.path, Line: c.res.line,
 					Message: fmt.Sprintf("%s is broken and may hold several documents; fix or remove it before it can be replaced", c.res.path)})
 			}
 		}
@@ -445,7 +447,7 @@ func markConflict(cs []claim) {
 		if len(others) == 0 {
 			continue
 		}
-		c.file.errors = append(c.file.errors, Issue{Code: CodeDuplicate, File: c.file.entry.path, Line: c.res.line, Path: "metadata.name",
+		c.file.errors = append(c.file.errors, Issue{Code: fgderr.DuplicateResource, File: c.file.entry.path, Line: c.res.line, Path: "metadata.name",
 			Message: fmt.Sprintf("%s %s/%s is also defined, differently, at %s; keep one definition",
 				c.res.crd.Kind, c.res.namespace, c.res.name, strings.Join(others, ", "))})
 	}
@@ -470,7 +472,7 @@ func (b *builder) planResources() {
 			// rejectConflicts let this through: the broken file held at most
 			// this one document, which the raw resource now replaces.
 			replaced[r.path] = true
-			b.plan.Warnings = append(b.plan.Warnings, Issue{Code: CodeInvalidStructure, File: r.path,
+			b.plan.Warnings = append(b.plan.Warnings, Issue{Code: fgderr.InvalidStructure, File: r.path,
 				Message: "was broken and is replaced by " + r.file})
 		}
 		switch {
@@ -497,7 +499,7 @@ func (b *builder) planResources() {
 			continue
 		}
 		if f.count == 0 {
-			b.plan.Warnings = append(b.plan.Warnings, Issue{Code: CodeInvalidStructure, File: f.entry.path, Message: "holds no document; left as it is"})
+			b.plan.Warnings = append(b.plan.Warnings, Issue{Code: fgderr.InvalidStructure, File: f.entry.path, Message: "holds no document; left as it is"})
 			continue
 		}
 		b.plan.Removes = append(b.plan.Removes, f.entry.path)

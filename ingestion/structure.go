@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	yamlv2 "go.yaml.in/yaml/v2"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
 )
 
 // StructureVersion is the version of the FGD layout this package writes.
@@ -92,10 +94,10 @@ func InitPlan(fsys fs.FS, b *Bundle, fabric, namespace string) (*Plan, error) {
 		info, err := lstat(fsys, dir)
 		switch {
 		case err == nil && info.Mode()&fs.ModeSymlink != 0:
-			plan.Errors = append(plan.Errors, Issue{Code: CodeSymlink, File: dir, Message: dir + "/ is a symlink; make it a real folder"})
+			plan.Errors = append(plan.Errors, Issue{Code: fgderr.Symlink, File: dir, Message: dir + "/ is a symlink; make it a real folder"})
 			continue
 		case err == nil && !info.IsDir():
-			plan.Errors = append(plan.Errors, Issue{Code: CodeInvalidStructure, File: dir, Message: dir + " exists and is not a folder"})
+			plan.Errors = append(plan.Errors, Issue{Code: fgderr.InvalidStructure, File: dir, Message: dir + " exists and is not a folder"})
 			continue
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("ingestion: %s: %w", dir, err)

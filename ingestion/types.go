@@ -1,6 +1,10 @@
 package ingestion
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
+)
 
 // The folders and files of an FGD, relative to the fabric folder.
 const (
@@ -18,27 +22,13 @@ const (
 	DefaultNamespace    = "default"
 )
 
-// The FGD codes ingestion reports (DESIGN.md, "Error codes"). ingestion
-// imports no other fgd-sync package, so it names them itself.
-const (
-	CodeInvalidYAML         = "FGD_1001"
-	CodeUnsupportedResource = "FGD_1002"
-	CodeSchemaValidation    = "FGD_1003"
-	CodeVersionMismatch     = "FGD_1004"
-	CodeDuplicate           = "FGD_1005"
-	CodeLimitExceeded       = "FGD_1006"
-	CodeInvalidStructure    = "FGD_2001"
-	CodePathEscape          = "FGD_2002"
-	CodeSymlink             = "FGD_2003"
-)
-
 // Issue is one error or warning, in the sync record's shape.
 type Issue struct {
-	Code    string `json:"code"`
-	File    string `json:"file,omitempty"`
-	Line    int    `json:"line,omitempty"`
-	Path    string `json:"path,omitempty"`
-	Message string `json:"message"`
+	Code    fgderr.Code `json:"code"`
+	File    string      `json:"file,omitempty"`
+	Line    int         `json:"line,omitempty"`
+	Path    string      `json:"path,omitempty"`
+	Message string      `json:"message"`
 }
 
 func (i Issue) String() string {

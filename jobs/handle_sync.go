@@ -19,6 +19,7 @@ import (
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/fgderr"
 	"github.com/githedgehog/fgd-sync/github"
+	"github.com/githedgehog/fgd-sync/github/gitcache"
 	"github.com/githedgehog/fgd-sync/ingestion"
 	"github.com/githedgehog/fgd-sync/store"
 )
@@ -45,7 +46,7 @@ type SyncStore interface {
 
 // Repositories opens a fabric's clone at the remote head.
 type Repositories interface {
-	Open(ctx context.Context, key, repository, url, branch string) (*github.Checkout, error)
+	Open(ctx context.Context, key, repository, url, branch string) (*gitcache.Checkout, error)
 	Drop(key string) error
 }
 
@@ -87,7 +88,6 @@ type SyncHandler struct {
 	LockTTL  time.Duration
 	Attempts int            // push attempts when the remote moves
 	TaskOpts []asynq.Option // for follow-up tasks (the queue)
-	Secrets  []string       // redacted from every message
 }
 
 func (h *SyncHandler) lockTTL() time.Duration {
@@ -124,7 +124,7 @@ func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
 		rec = &store.Record{ID: p.SyncID, Fabric: p.Fabric, Trigger: string(p.Trigger), CorrelationID: p.DeliveryID,
 			CreatedAt: created, ValidateOnly: p.Options.ValidateOnly}
 	} else if err != nil {
-		return &github.TransientError{Code: fgderr.Redis, Msg: "read sync record", Err: err}
+		return fgderr.Retryable(fgderr.Redis, "read sync record", err)
 	}
 
 	fab, err := h.Fabrics.Fabric(ctx, p.Fabric)
@@ -134,13 +134,13 @@ func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
 			h.finish(ctx, log, rec, store.StateFailed, &issue)
 			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 		}
-		return &github.TransientError{Code: fgderr.Store, Msg: "look up fabric", Err: err}
+		return fgderr.Retryable(fgderr.Store, "look up fabric", err)
 	}
 
 	owner := p.SyncID + "/" + randomToken()
 	got, holder, err := h.Store.TryLock(ctx, fab.Name, owner, h.lockTTL())
 	if err != nil {
-		return &github.TransientError{Code: fgderr.Redis, Msg: "take the fabric lock", Err: err}
+		return fgderr.Retryable(fgderr.Redis, "take the fabric lock", err)
 	}
 	if !got {
 		return h.coalesce(ctx, log, p, rec, holder)
@@ -177,34 +177,34 @@ func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
 	rec.State, rec.StartedAt, rec.FinishedAt, rec.Attempt = store.StateRunning, &now, nil, retried+1
 	rec.Stages, rec.Errors, rec.Warnings = nil, nil, nil
 	if err := h.Store.PutRecord(ctx, rec); err != nil {
-		return &github.TransientError{Code: fgderr.Redis, Msg: "write sync record", Err: err}
+		return fgderr.Retryable(fgderr.Redis, "write sync record", err)
 	}
 	log.Info("sync started", "attempt", rec.Attempt, "repository", fab.Repository, "branch", fab.Branch)
 
 	err = h.run(syncCtx, log, fab, p, rec)
 	if lost() && err != nil {
-		err = &github.TransientError{Code: fgderr.SyncFailed, Msg: "lost the fabric lock during the sync", Err: err}
+		err = fgderr.Retryable(fgderr.SyncFailed, "lost the fabric lock during the sync", err)
 	}
 	if errors.Is(context.Cause(syncCtx), errSyncTimeout) && err != nil {
 		// Retried with backoff, as GitHub may just be slow; a sync that
 		// always times out is archived once the retries run out.
-		err = &github.TransientError{Code: fgderr.SyncTimeout, Msg: fmt.Sprintf("the sync took longer than %s", timeout), Err: err}
+		err = fgderr.Retryable(fgderr.SyncTimeout, fmt.Sprintf("the sync took longer than %s", timeout), err)
 	}
 	if err == nil {
 		h.finish(ctx, log, rec, rec.State, nil)
 		return nil
 	}
+	// The GitHub side redacted secrets where the error was made.
 	issue := issueOf(err)
-	issue.Message = github.Redact(issue.Message, h.Secrets...)
-	if transient, _ := github.IsTransient(err); transient && !final {
+	if transient, _ := fgderr.IsTransient(err); transient && !final {
 		h.finish(ctx, log, rec, store.StateRetrying, &issue)
 		return err // asynq retries it; RetryDelay reads its RetryAfter
 	}
 	h.finish(ctx, log, rec, store.StateFailed, &issue)
-	if transient, _ := github.IsTransient(err); transient {
+	if transient, _ := fgderr.IsTransient(err); transient {
 		return err // retries exhausted: asynq archives it
 	}
-	return fmt.Errorf("%s: %w", github.Redact(err.Error(), h.Secrets...), asynq.SkipRetry)
+	return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 }
 
 var errSyncTimeout = errors.New("sync timeout")
@@ -212,19 +212,14 @@ var errSyncTimeout = errors.New("sync timeout")
 // issueOf turns a failure into the record's error entry.
 func issueOf(err error) ingestion.Issue {
 	var fe *fgderr.Error
-	var te *github.TransientError
-	switch {
-	case errors.As(err, &te):
-		return ingestion.Issue{Code: string(te.Code), Message: te.Msg}
-	case errors.As(err, &fe):
-		msg := fe.Msg
-		if fe.Err != nil {
-			msg += ": " + fe.Err.Error()
-		}
-		return ingestion.Issue{Code: string(fe.Code), Message: msg}
-	default:
-		return ingestion.Issue{Code: string(fgderr.SyncFailed), Message: err.Error()}
+	if !errors.As(err, &fe) {
+		return ingestion.Issue{Code: fgderr.SyncFailed, Message: err.Error()}
 	}
+	msg := fe.Msg
+	if fe.Err != nil {
+		msg += ": " + fe.Err.Error()
+	}
+	return ingestion.Issue{Code: fe.Code, Message: msg}
 }
 
 // coalesce answers a trigger that arrives while another sync of the fabric
@@ -239,7 +234,7 @@ func (h *SyncHandler) coalesce(ctx context.Context, log *slog.Logger, p SyncPayl
 	b, _ := json.Marshal(follow)
 	pending, err := h.Store.AddFollowUp(ctx, p.Fabric, b)
 	if err != nil {
-		return &github.TransientError{Code: fgderr.Redis, Msg: "coalesce the trigger", Err: err}
+		return fgderr.Retryable(fgderr.Redis, "coalesce the trigger", err)
 	}
 	followUp, err := ParseSyncPayload(pending)
 	if err != nil {
@@ -253,17 +248,17 @@ func (h *SyncHandler) coalesce(ctx context.Context, log *slog.Logger, p SyncPayl
 		return err
 	}
 	if _, err := h.Queue.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return &github.TransientError{Code: fgderr.Redis, Msg: "enqueue the follow-up sync", Err: err}
+		return fgderr.Retryable(fgderr.Redis, "enqueue the follow-up sync", err)
 	}
 	if err := h.Store.ClearQueued(ctx, p.Fabric, p.SyncID); err != nil {
 		log.Warn("could not clear the queued mark", "error", err)
 	}
 	now := time.Now().UTC()
 	rec.State, rec.FinishedAt, rec.CoalescedInto = store.StateSucceeded, &now, followUp.SyncID
-	rec.Warnings = []ingestion.Issue{{Code: string(fgderr.SyncInProgress),
+	rec.Warnings = []ingestion.Issue{{Code: fgderr.SyncInProgress,
 		Message: fmt.Sprintf("sync %s of this fabric was running; this trigger is covered by follow-up sync %s", strings.SplitN(holder, "/", 2)[0], followUp.SyncID)}}
 	if err := h.Store.PutRecord(ctx, rec); err != nil {
-		return &github.TransientError{Code: fgderr.Redis, Msg: "write sync record", Err: err}
+		return fgderr.Retryable(fgderr.Redis, "write sync record", err)
 	}
 	log.Info("sync coalesced into a follow-up", "follow_up", followUp.SyncID, "running", holder)
 	return nil
@@ -350,7 +345,7 @@ func (s *stageTimer) done() {
 // run does the work under the lock: fetch → ingest → commit → push →
 // report, redoing fetch to push when the remote moved.
 func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fabric, p SyncPayload, rec *store.Record) error {
-	url := github.CloneURL(fab.CloneURL, h.APIURL, fab.Repository)
+	url := gitcache.CloneURL(fab.CloneURL, h.APIURL, fab.Repository)
 	if p.Options.ForceRefresh {
 		if err := h.Repos.Drop(fab.Name); err != nil {
 			return &fgderr.Error{Code: fgderr.Internal, Msg: "drop the cached clone", Err: err}
@@ -383,7 +378,7 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 			}
 			if api != nil && !p.Options.ValidateOnly {
 				if err := api.SetStatus(ctx, fab.Repository, processed, github.StatusPending, statusCtx, "fgd-sync is ingesting raw/"); err != nil {
-					rec.Warnings = append(rec.Warnings, ingestion.Issue{Code: string(fgderr.CodeOf(err)), Message: "pending status not posted: " + github.Redact(err.Error(), h.Secrets...)})
+					rec.Warnings = append(rec.Warnings, ingestion.Issue{Code: fgderr.CodeOf(err), Message: "pending status not posted: " + err.Error()})
 				}
 			}
 		}
@@ -413,7 +408,7 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 		st = startStage(rec, "commit")
 		commit := ""
 		if !plan.Empty() {
-			change := github.Change{Writes: map[string][]byte{}, Removes: plan.Removes}
+			change := gitcache.Change{Writes: map[string][]byte{}, Removes: plan.Removes}
 			for _, w := range plan.Writes {
 				change.Writes[w.Path] = w.Content
 			}
@@ -443,9 +438,9 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 		}
 		err = co.Push(ctx)
 		st.done()
-		if errors.Is(err, github.ErrPushRejected) {
+		if errors.Is(err, gitcache.ErrPushRejected) {
 			if try >= attempts {
-				return &github.TransientError{Code: fgderr.SyncFailed, Msg: fmt.Sprintf("the branch kept moving: push rejected %d times", try), Err: err}
+				return fgderr.Retryable(fgderr.SyncFailed, fmt.Sprintf("the branch kept moving: push rejected %d times", try), err)
 			}
 			log.Info("the branch moved during the sync; redoing it on the new head", "try", try)
 			continue
@@ -461,7 +456,7 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 
 // initStructure commits the FGD skeleton's missing parts: one commit, or
 // none when the folder is complete.
-func (h *SyncHandler) initStructure(co *github.Checkout, fab fabrics.Fabric, p SyncPayload) (string, error) {
+func (h *SyncHandler) initStructure(co *gitcache.Checkout, fab fabrics.Fabric, p SyncPayload) (string, error) {
 	fsys, closeFS, err := co.FabricFS(fab.Path)
 	if err != nil {
 		return "", &fgderr.Error{Code: fgderr.InvalidStructure, Msg: "open the fabric folder " + fab.Path, Err: err}
@@ -477,7 +472,7 @@ func (h *SyncHandler) initStructure(co *github.Checkout, fab fabrics.Fabric, p S
 	if plan.Empty() {
 		return "", nil
 	}
-	change := github.Change{Writes: map[string][]byte{}}
+	change := gitcache.Change{Writes: map[string][]byte{}}
 	var created []string
 	for _, w := range plan.Writes {
 		change.Writes[w.Path] = w.Content
@@ -508,7 +503,7 @@ func (h *SyncHandler) saveInventory(ctx context.Context, log *slog.Logger, fab f
 	}
 	if err := h.Store.PutInventory(ctx, fab.Name, items); err != nil {
 		log.Warn("could not store the inventory", "error", err)
-		rec.Warnings = append(rec.Warnings, ingestion.Issue{Code: string(fgderr.Store), Message: "inventory not updated: " + err.Error()})
+		rec.Warnings = append(rec.Warnings, ingestion.Issue{Code: fgderr.Store, Message: "inventory not updated: " + err.Error()})
 	}
 }
 
@@ -528,7 +523,7 @@ func (h *SyncHandler) HandleCleanupTask(ctx context.Context, t *asynq.Task) erro
 		return fmt.Errorf("drop the cache of %s: %w", p.Fabric, err)
 	}
 	if err := h.Store.DropFabric(ctx, p.Fabric); err != nil {
-		return &github.TransientError{Code: fgderr.Redis, Msg: "drop the fabric's state", Err: err}
+		return fgderr.Retryable(fgderr.Redis, "drop the fabric's state", err)
 	}
 	h.Logger.Info("fabric cleaned up", "fabric", p.Fabric)
 	return nil
@@ -539,7 +534,7 @@ func appendWarnings(a, b []ingestion.Issue) []ingestion.Issue {
 	return append(out, b...)
 }
 
-func (h *SyncHandler) ingest(co *github.Checkout, fab fabrics.Fabric) (*ingestion.Plan, error) {
+func (h *SyncHandler) ingest(co *gitcache.Checkout, fab fabrics.Fabric) (*ingestion.Plan, error) {
 	fsys, closeFS, err := co.FabricFS(fab.Path)
 	if err != nil {
 		return nil, &fgderr.Error{Code: fgderr.InvalidStructure, Msg: "open the fabric folder " + fab.Path, Err: err}
@@ -550,7 +545,7 @@ func (h *SyncHandler) ingest(co *github.Checkout, fab fabrics.Fabric) (*ingestio
 
 // pullRequest pushes the sync's commit to an fgd/ branch and opens (or
 // updates) the fabric's pull request; the fabric branch is not touched.
-func (h *SyncHandler) pullRequest(ctx context.Context, api *github.API, co *github.Checkout, fab fabrics.Fabric, p SyncPayload, rec *store.Record, plan *ingestion.Plan) error {
+func (h *SyncHandler) pullRequest(ctx context.Context, api *github.API, co *gitcache.Checkout, fab fabrics.Fabric, p SyncPayload, rec *store.Record, plan *ingestion.Plan) error {
 	if api == nil {
 		return &fgderr.Error{Code: fgderr.GitHubAuth, Msg: "write_mode pull-request needs GitHub API credentials"}
 	}
@@ -615,7 +610,7 @@ func (h *SyncHandler) report(ctx context.Context, api *github.API, fab fabrics.F
 			if e.Path != "" {
 				msg = e.Path + ": " + msg
 			}
-			anns = append(anns, github.Annotation{Path: path.Join(fab.Path, e.File), Line: e.Line, Title: e.Code, Message: msg})
+			anns = append(anns, github.Annotation{Path: path.Join(fab.Path, e.File), Line: e.Line, Title: string(e.Code), Message: msg})
 		}
 		if err := api.CreateCheckRun(ctx, fab.Repository, processed, statusCtx, conclusion, desc, commitSummary(plan), anns); err != nil {
 			return err

@@ -7,7 +7,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/githedgehog/fgd-sync/github"
+	"github.com/githedgehog/fgd-sync/fgderr"
 )
 
 // Backoff bounds.
@@ -28,7 +28,7 @@ func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 		backoff = retryMax
 	}
 	delay := backoff/2 + rand.N(backoff/2+1)
-	if _, after := github.IsTransient(err); after > 0 {
+	if _, after := fgderr.IsTransient(err); after > 0 {
 		// Honour the reset, with a little jitter so that many tasks do not
 		// wake at the same instant.
 		delay = after + rand.N(time.Second/2+1)

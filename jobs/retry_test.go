@@ -2,11 +2,11 @@ package jobs
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
-	"github.com/githedgehog/fgd-sync/github"
 )
 
 func TestRetryDelay(t *testing.T) {
@@ -21,7 +21,7 @@ func TestRetryDelay(t *testing.T) {
 			t.Fatalf("attempt %d: delay %s outside [%s, %s]", n, d, max/2, max)
 		}
 	}
-	rl := &github.TransientError{Code: fgderr.GitHubRateLimit, RetryAfter: 90 * time.Second}
+	rl := fmt.Errorf("set status: %w", &fgderr.Error{Code: fgderr.GitHubRateLimit, Transient: true, RetryAfter: 90 * time.Second})
 	if d := RetryDelay(0, rl, nil); d < 90*time.Second || d > 91*time.Second {
 		t.Fatalf("rate limit: %s, want the reset plus a little jitter", d)
 	}

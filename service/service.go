@@ -21,6 +21,7 @@ import (
 	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/github"
+	"github.com/githedgehog/fgd-sync/github/gitcache"
 	"github.com/githedgehog/fgd-sync/ingestion"
 	"github.com/githedgehog/fgd-sync/internal/embedredis"
 	"github.com/githedgehog/fgd-sync/jobs"
@@ -112,14 +113,13 @@ func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, source jobs.Fa
 		Logger:   log,
 		Fabrics:  source,
 		Store:    store.New(rdb, ""),
-		Repos:    &github.RepoCache{Dir: cfg.DataDir, Creds: creds, Author: github.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}, Breakers: breakers},
+		Repos:    &gitcache.RepoCache{Dir: cfg.DataDir, Creds: creds, Author: gitcache.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}, Breakers: breakers},
 		APIs:     creds,
 		Queue:    asynq.NewClientFromRedisClient(rdb),
 		Bundle:   bundle,
 		APIURL:   cfg.GitHubAPIURL,
 		Timeout:  cfg.SyncTimeout,
 		TaskOpts: taskOpts,
-		Secrets:  []string{cfg.GitHubToken.Reveal()},
 	}
 	if cfg.GitHubToken == "" && cfg.GitHubAppID == 0 {
 		log.Warn("no " + config.VarGitHubToken + " and no GitHub App: commit statuses and pull requests are off; git runs without credentials")

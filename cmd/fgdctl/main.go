@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/githedgehog/fgd-sync/fgderr"
 	"github.com/githedgehog/fgd-sync/ingestion"
 )
 
@@ -317,7 +318,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		}
 		if info.Size() > lf.maxFileBytes {
 			// Refused before it is read.
-			fmt.Fprintf(stdout, "%s: %s the file is %d bytes; the limit is %d bytes\n", name, ingestion.CodeLimitExceeded, info.Size(), lf.maxFileBytes)
+			fmt.Fprintf(stdout, "%s: %s the file is %d bytes; the limit is %d bytes\n", name, fgderr.LimitExceeded, info.Size(), lf.maxFileBytes)
 			continue
 		}
 		data, err := os.ReadFile(name)

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/githedgehog/fgd-sync/internal/gittest"
 	"github.com/githedgehog/fgd-sync/internal/syncbuf"
@@ -131,10 +131,10 @@ func TestMakeRun(t *testing.T) {
 		t.Error("no loud warning about the embedded Redis")
 	}
 
-	body, _ := json.Marshal(&github.PushEvent{
-		Ref: github.String("refs/heads/main"), After: github.String("0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"),
-		Repo:    &github.PushEventRepository{FullName: github.String("acme/fabric-config")},
-		Commits: []*github.HeadCommit{{Added: []string{"raw/vpcs.yaml"}}},
+	body, _ := json.Marshal(&gh.PushEvent{
+		Ref: gh.String("refs/heads/main"), After: gh.String("0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"),
+		Repo:    &gh.PushEventRepository{FullName: gh.String("acme/fabric-config")},
+		Commits: []*gh.HeadCommit{{Added: []string{"raw/vpcs.yaml"}}},
 	})
 	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/github", bytes.NewReader(body))
 	mac := hmac.New(sha256.New, []byte(secret))

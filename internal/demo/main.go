@@ -24,7 +24,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/go-github/v60/github"
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/githedgehog/fgd-sync/internal/gittest"
 	"github.com/githedgehog/fgd-sync/internal/syncbuf"
@@ -194,10 +194,10 @@ spec:
 `
 
 func sendPush(t *demoT, base, head string) string {
-	body, _ := json.Marshal(&github.PushEvent{
-		Ref: github.String("refs/heads/main"), After: github.String(head),
-		Repo:    &github.PushEventRepository{FullName: github.String("acme/fabric-config")},
-		Commits: []*github.HeadCommit{{ID: github.String(head), Added: []string{"raw/site-a/vpcs.yaml", "raw/switch.yaml"}}},
+	body, _ := json.Marshal(&gh.PushEvent{
+		Ref: gh.String("refs/heads/main"), After: gh.String(head),
+		Repo:    &gh.PushEventRepository{FullName: gh.String("acme/fabric-config")},
+		Commits: []*gh.HeadCommit{{ID: gh.String(head), Added: []string{"raw/site-a/vpcs.yaml", "raw/switch.yaml"}}},
 	})
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)

@@ -1,4 +1,7 @@
-package github
+// Package gitcache is the git side of fgd-sync: one go-git clone per
+// fabric, fetched and hard-reset to the remote head before each sync, and
+// the commit and push of the sync's result. The clones are only a cache.
+package gitcache
 
 import (
 	"context"
@@ -18,6 +21,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/github"
 )
 
 // Author is the commit author.
@@ -30,14 +36,14 @@ type Author struct {
 // clone can be thrown away and made again.
 type RepoCache struct {
 	Dir      string
-	Creds    Credentials // nil: no auth (file:// and local paths)
+	Creds    github.Credentials // nil: no auth (file:// and local paths)
 	Author   Author
-	Breakers *Breakers // nil: no circuit breaking
+	Breakers *github.Breakers // nil: no circuit breaking
 }
 
 // Checkout is a fabric's clone, reset to the remote branch head.
 type Checkout struct {
-	breakers *Breakers
+	breakers *github.Breakers
 	host     string
 	repo     *git.Repository
 	dir      string
@@ -79,13 +85,13 @@ func (rc *RepoCache) Open(ctx context.Context, key, repository, url, branch stri
 		return nil, err
 	}
 	dir := filepath.Join(rc.Dir, key)
-	c := &Checkout{dir: dir, branch: branch, auth: auth, secret: secret, author: rc.Author, breakers: rc.Breakers, host: HostOf(url)}
+	c := &Checkout{dir: dir, branch: branch, auth: auth, secret: secret, author: rc.Author, breakers: rc.Breakers, host: github.HostOf(url)}
 	if _, statErr := os.Stat(filepath.Join(dir, ".git")); statErr == nil {
 		err := c.breakers.Do(c.host, func() error { return c.refresh(ctx) })
 		if err == nil {
 			return c, nil
 		}
-		if transient, _ := IsTransient(err); transient || !isCacheProblem(err) {
+		if transient, _ := fgderr.IsTransient(err); transient || !isCacheProblem(err) {
 			return nil, err
 		}
 		// Corrupt or foreign: drop it and clone afresh.
@@ -102,15 +108,12 @@ func (rc *RepoCache) Open(ctx context.Context, key, repository, url, branch stri
 // isCacheProblem reports whether a refresh failed because of the local
 // clone rather than the remote: such a clone is re-made.
 func isCacheProblem(err error) bool {
-	var te *TransientError
-	if errors.As(err, &te) {
+	if transient, _ := fgderr.IsTransient(err); transient {
 		return false
 	}
-	s := err.Error()
-	for _, remote := range []string{"FGD_4002", "FGD_4004"} {
-		if strings.Contains(s, remote) {
-			return false
-		}
+	switch fgderr.CodeOf(err) {
+	case fgderr.GitHubAuth, fgderr.GitHubNotFound:
+		return false
 	}
 	return true
 }
@@ -180,7 +183,7 @@ func (c *Checkout) refresh(ctx context.Context) error {
 	}
 	ref, err := repo.Reference(c.remoteRef(), true)
 	if err != nil {
-		return &TransientError{Code: "FGD_4004", Msg: "fetch: the remote branch " + c.branch + " is missing after fetch", Err: err}
+		return fgderr.Retryable(fgderr.GitHubNotFound, "fetch: the remote branch "+c.branch+" is missing after fetch", err)
 	}
 	return c.resetTo(ref.Hash())
 }

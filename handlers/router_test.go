@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestRouterErrors: the router's own answers (unknown route, wrong method,
+// missing credentials) carry the API request codes, and a 405 lists the
+// methods the path does serve in Allow, mounted admin routes included.
+func TestRouterErrors(t *testing.T) {
+	const token = "admin-token-1234"
+	unreachable := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("%s %s reached a handler", r.Method, r.URL.Path)
+	})
+	srv := httptest.NewServer(NewRouter(RouterConfig{
+		Webhook:    unreachable,
+		Logger:     slog.New(slog.DiscardHandler),
+		Admin:      (&AdminAPI{Token: []byte(token), Logger: slog.New(slog.DiscardHandler)}).Routes(),
+		Monitoring: BasicAuth([]byte(token), unreachable),
+	}))
+	defer srv.Close()
+
+	tests := []struct {
+		name, method, path string
+		token              string
+		status             int
+		code               string
+		allow              string
+	}{
+		{name: "GET on the webhook", method: "GET", path: "/webhooks/github", status: 405, code: "FGD_6005", allow: "POST"},
+		{name: "DELETE on healthz", method: "DELETE", path: "/healthz", status: 405, code: "FGD_6005", allow: "GET"},
+		{name: "POST on a fabric", method: "POST", path: "/api/v1/fabrics/dc1", token: token, status: 405, code: "FGD_6005", allow: "GET, PUT, DELETE"},
+		{name: "PATCH on the fabric list", method: "PATCH", path: "/api/v1/fabrics", token: token, status: 405, code: "FGD_6005", allow: "GET, POST"},
+		{name: "GET on a manual sync", method: "GET", path: "/api/v1/fabrics/dc1/sync", token: token, status: 405, code: "FGD_6005", allow: "POST"},
+		{name: "unknown route", method: "GET", path: "/nope", status: 404, code: "FGD_6004"},
+		{name: "unknown admin route", method: "GET", path: "/api/v1/nope", token: token, status: 404, code: "FGD_6004"},
+		{name: "admin without a token", method: "GET", path: "/api/v1/fabrics", status: 401, code: "FGD_6002"},
+		{name: "admin with a wrong token", method: "GET", path: "/api/v1/fabrics", token: "wrong-token", status: 401, code: "FGD_6002"},
+		{name: "monitoring without a password", method: "GET", path: "/monitoring/", status: 401, code: "FGD_6002"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, srv.URL+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			var out errorBody
+			if err := json.Unmarshal(body, &out); err != nil {
+				t.Fatalf("body %q is not an error answer: %v", body, err)
+			}
+			if resp.StatusCode != tc.status || string(out.Error.Code) != tc.code || out.Error.Message == "" {
+				t.Fatalf("%d %s, want %d %s: %s", resp.StatusCode, out.Error.Code, tc.status, tc.code, body)
+			}
+			if got := resp.Header.Get("Allow"); got != tc.allow {
+				t.Fatalf("Allow %q, want %q", got, tc.allow)
+			}
+			if tc.allow != "" && !strings.Contains(out.Error.Message, tc.method) {
+				t.Fatalf("the message does not name the method: %q", out.Error.Message)
+			}
+		})
+	}
+}
