@@ -4,10 +4,12 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/mail"
 	"net/url"
@@ -40,6 +42,16 @@ const (
 	VarDashboardReadOnly = Prefix + "DASHBOARD_READONLY"
 	VarLogLevel          = Prefix + "LOG_LEVEL"
 	VarWorkerMetricsAddr = Prefix + "WORKER_METRICS_ADDR"
+
+	VarGitAllowedURLs     = Prefix + "GIT_ALLOWED_URLS"
+	VarMaxCheckoutBytes   = Prefix + "MAX_CHECKOUT_BYTES"
+	VarMaxCheckoutFiles   = Prefix + "MAX_CHECKOUT_FILES"
+	VarMaxRawBytes        = Prefix + "MAX_RAW_BYTES"
+	VarWebhookMemoryBytes = Prefix + "WEBHOOK_MEMORY_BYTES"
+	VarAdminListenAddr    = Prefix + "ADMIN_LISTEN_ADDR"
+	VarRedisMinReplicas   = Prefix + "REDIS_MIN_REPLICAS"
+	VarRedisWaitTimeout   = Prefix + "REDIS_WAIT_TIMEOUT"
+	VarShutdownTimeout    = Prefix + "SHUTDOWN_TIMEOUT"
 )
 
 // Role says which process is loading the configuration, because each one
@@ -54,9 +66,16 @@ const (
 	RoleWorker
 )
 
-// Secret holds a credential. Its String and GoString never show the value, so
-// a Config can be logged or printed with %v without leaking anything.
+// Secret holds a credential. Its String, GoString, LogValue and MarshalJSON
+// never show the value, so a Config can be printed, logged through slog or
+// encoded as JSON without leaking anything.
 type Secret string
+
+// LogValue redacts the value in slog, whatever the handler.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON redacts the value in JSON.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // String redacts the value.
 func (s Secret) String() string {
@@ -95,6 +114,26 @@ type Config struct {
 	// WorkerMetricsAddr is where a standalone worker serves /metrics and
 	// /healthz; empty serves nothing.
 	WorkerMetricsAddr string
+
+	// GitAllowedURLs are the URL prefixes a clone URL must start with
+	// (each scheme://host[:port]/[path/], lower-case scheme and host).
+	GitAllowedURLs []string
+	// MaxCheckoutBytes and MaxCheckoutFiles bound what a sync checks out.
+	MaxCheckoutBytes int64
+	MaxCheckoutFiles int
+	// MaxRawBytes bounds the raw/ bytes one sync ingests.
+	MaxRawBytes int64
+	// WebhookMemoryBytes is the memory budget shared by all request bodies.
+	WebhookMemoryBytes int64
+	// AdminListenAddr, when set, serves /api/v1, /monitoring/ and /metrics
+	// there only; the public listener keeps the webhook and probes.
+	AdminListenAddr string
+	// RedisMinReplicas > 0 makes enqueues wait (WAIT) until that many
+	// replicas hold them, for at most RedisWaitTimeout.
+	RedisMinReplicas int
+	RedisWaitTimeout time.Duration
+	// ShutdownTimeout is how long running tasks get to finish on SIGTERM.
+	ShutdownTimeout time.Duration
 }
 
 // Embedded reports whether the process should run on the embedded Redis.
@@ -122,6 +161,13 @@ const (
 	DefaultAuthorName     = "fgd-sync"
 	DefaultAuthorEmail    = "fgd-sync@users.noreply.github.com"
 	DefaultLogLevel       = "info"
+
+	DefaultMaxCheckoutBytes   = 256 << 20
+	DefaultMaxCheckoutFiles   = 100_000
+	DefaultMaxRawBytes        = 64 << 20
+	DefaultWebhookMemoryBytes = 64 << 20
+	DefaultRedisWaitTimeout   = 500 * time.Millisecond
+	DefaultShutdownTimeout    = 25 * time.Second
 )
 
 // variable describes one setting: its environment name, its flag and whether
@@ -151,6 +197,15 @@ var variables = []variable{
 	{VarDashboardReadOnly, "make the Asynqmon dashboard read-only", false},
 	{VarLogLevel, "debug, info, warn or error", false},
 	{VarWorkerMetricsAddr, "where cmd/worker serves /metrics and /healthz (empty: off)", false},
+	{VarGitAllowedURLs, "comma-separated URL prefixes a clone URL must start with (default: https://github.com/, or the GHES host of the API URL)", false},
+	{VarMaxCheckoutBytes, "most bytes a sync may check out", false},
+	{VarMaxCheckoutFiles, "most files a sync may check out", false},
+	{VarMaxRawBytes, "most bytes of raw/ one sync ingests", false},
+	{VarWebhookMemoryBytes, "memory budget shared by all request bodies", false},
+	{VarAdminListenAddr, "when set, the admin API, dashboard and /metrics are served only on this address", false},
+	{VarRedisMinReplicas, "replicas that must hold an enqueue before it is acknowledged (WAIT); 0: off", false},
+	{VarRedisWaitTimeout, "how long an enqueue waits for its replicas", false},
+	{VarShutdownTimeout, "how long running tasks get to finish on SIGTERM", false},
 }
 
 // FlagName is the command-line flag that overrides an environment variable:
@@ -230,6 +285,13 @@ func build(role Role, raw map[string]string) (Config, error) {
 		GitAuthorName:  DefaultAuthorName,
 		GitAuthorEmail: DefaultAuthorEmail,
 		LogLevel:       DefaultLogLevel,
+
+		MaxCheckoutBytes:   DefaultMaxCheckoutBytes,
+		MaxCheckoutFiles:   DefaultMaxCheckoutFiles,
+		MaxRawBytes:        DefaultMaxRawBytes,
+		WebhookMemoryBytes: DefaultWebhookMemoryBytes,
+		RedisWaitTimeout:   DefaultRedisWaitTimeout,
+		ShutdownTimeout:    DefaultShutdownTimeout,
 	}
 	var err error
 
@@ -331,6 +393,18 @@ func build(role Role, raw map[string]string) (Config, error) {
 		}
 		c.WorkerMetricsAddr = v
 	}
+	if err := buildLimits(&c, raw); err != nil {
+		return Config{}, err
+	}
+	if c.GitAllowedURLs, err = parseAllowedURLs(raw[VarGitAllowedURLs], c.GitHubAPIURL); err != nil {
+		return Config{}, err
+	}
+	if v := raw[VarAdminListenAddr]; v != "" {
+		if _, port, err := net.SplitHostPort(v); err != nil || !validPort(port) {
+			return Config{}, &Error{Var: VarAdminListenAddr, Msg: fmt.Sprintf("must be host:port such as 127.0.0.1:9090, got %q", v)}
+		}
+		c.AdminListenAddr = v
+	}
 	if v := raw[VarLogLevel]; v != "" {
 		switch v {
 		case "debug", "info", "warn", "error":
@@ -408,4 +482,90 @@ func PrintUsage(w io.Writer, program string) {
 	for _, v := range variables {
 		fmt.Fprintf(w, "  -%-24s %s\n      %s\n", FlagName(v.env), v.env, v.usage)
 	}
+}
+
+// buildLimits reads the resource limits and the Redis acknowledgement and
+// shutdown settings.
+func buildLimits(c *Config, raw map[string]string) error {
+	var err error
+	if c.MaxCheckoutBytes, err = parseInt64(VarMaxCheckoutBytes, raw[VarMaxCheckoutBytes], c.MaxCheckoutBytes, 1); err != nil {
+		return err
+	}
+	files, err := parseInt64(VarMaxCheckoutFiles, raw[VarMaxCheckoutFiles], int64(c.MaxCheckoutFiles), 1)
+	if err != nil {
+		return err
+	}
+	c.MaxCheckoutFiles = int(files)
+	if c.MaxRawBytes, err = parseInt64(VarMaxRawBytes, raw[VarMaxRawBytes], c.MaxRawBytes, 1); err != nil {
+		return err
+	}
+	if c.WebhookMemoryBytes, err = parseInt64(VarWebhookMemoryBytes, raw[VarWebhookMemoryBytes], c.WebhookMemoryBytes, 1<<20); err != nil {
+		return err
+	}
+	replicas, err := parseInt64(VarRedisMinReplicas, raw[VarRedisMinReplicas], 0, 0)
+	if err != nil {
+		return err
+	}
+	c.RedisMinReplicas = int(replicas)
+	if c.RedisWaitTimeout, err = parseDuration(VarRedisWaitTimeout, raw[VarRedisWaitTimeout], c.RedisWaitTimeout, time.Millisecond); err != nil {
+		return err
+	}
+	if c.ShutdownTimeout, err = parseDuration(VarShutdownTimeout, raw[VarShutdownTimeout], c.ShutdownTimeout, time.Second); err != nil {
+		return err
+	}
+	return nil
+}
+
+func parseInt64(name, v string, def, min int64) (int64, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < min {
+		return 0, &Error{Var: name, Msg: fmt.Sprintf("must be an integer of at least %d, got %q", min, v)}
+	}
+	return n, nil
+}
+
+func parseDuration(name, v string, def, min time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < min {
+		return 0, &Error{Var: name, Msg: fmt.Sprintf("must be a duration of at least %s such as 500ms, got %q", min, v)}
+	}
+	return d, nil
+}
+
+// parseAllowedURLs reads the clone URL prefixes. Each must be
+// scheme://host[:port]/[path/], ending in "/"; scheme and host are
+// lower-cased. The default is https://github.com/, or the GHES host of the
+// API URL.
+func parseAllowedURLs(v, apiURL string) ([]string, error) {
+	if v == "" {
+		return []string{DefaultAllowedURL(apiURL)}, nil
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		u, err := url.Parse(p)
+		if err != nil || u.Scheme == "" || !strings.HasSuffix(p, "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
+			(u.Scheme != "file" && u.Host == "") {
+			return nil, &Error{Var: VarGitAllowedURLs, Msg: fmt.Sprintf("each prefix must be scheme://host[:port]/[path/] ending in /, got %q", p)}
+		}
+		u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+		out = append(out, u.String())
+	}
+	return out, nil
+}
+
+// DefaultAllowedURL is https://github.com/, or https://<host>/ when the API
+// URL names a GitHub Enterprise Server host.
+func DefaultAllowedURL(apiURL string) string {
+	u, err := url.Parse(apiURL)
+	if err != nil || u.Host == "" || strings.EqualFold(u.Hostname(), "api.github.com") {
+		return "https://github.com/"
+	}
+	return "https://" + strings.ToLower(u.Host) + "/"
 }

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,6 +81,9 @@ func TestEveryValue(t *testing.T) {
 		WorkerPoolSize: 4, SyncTimeout: 90 * time.Second, MetricsEnabled: false, DataDir: "/var/lib/fgd",
 		FabricsFile: fabricsFile, GitAuthorName: "Fabric Bot", GitAuthorEmail: "bot@example.com",
 		DashboardReadOnly: true, LogLevel: "debug",
+		GitAllowedURLs: []string{"https://ghe.example.com/"}, MaxCheckoutBytes: DefaultMaxCheckoutBytes, MaxCheckoutFiles: DefaultMaxCheckoutFiles,
+		MaxRawBytes: DefaultMaxRawBytes, WebhookMemoryBytes: DefaultWebhookMemoryBytes, RedisWaitTimeout: DefaultRedisWaitTimeout,
+		ShutdownTimeout: DefaultShutdownTimeout,
 	}
 	if fmt.Sprintf("%#v", c) != fmt.Sprintf("%#v", want) || strings.Join(reveal(c.WebhookSecrets), ",") != "one,two,three" {
 		t.Fatalf("got  %#v\nwant %#v", c, want)
@@ -224,5 +230,78 @@ func TestUnknownFlagAndHelp(t *testing.T) {
 	}
 	if FlagName(VarGitHubAppKeyFile) != "github-app-private-key-file" {
 		t.Fatal(FlagName(VarGitHubAppKeyFile))
+	}
+}
+
+func TestNewSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		check   func(Config) bool
+		wantVar string // the variable the error names; "" for success
+	}{
+		{"defaults", nil, func(c Config) bool {
+			return strings.Join(c.GitAllowedURLs, ",") == "https://github.com/" && c.MaxCheckoutBytes == 256<<20 &&
+				c.MaxCheckoutFiles == 100_000 && c.MaxRawBytes == 64<<20 && c.WebhookMemoryBytes == 64<<20 &&
+				c.RedisMinReplicas == 0 && c.RedisWaitTimeout == 500*time.Millisecond && c.ShutdownTimeout == 25*time.Second && c.AdminListenAddr == ""
+		}, ""},
+		{"allowed URLs lower-cased", map[string]string{VarGitAllowedURLs: "HTTPS://GitHub.COM/acme/, http://127.0.0.1:8080/git/"}, func(c Config) bool {
+			return strings.Join(c.GitAllowedURLs, ",") == "https://github.com/acme/,http://127.0.0.1:8080/git/"
+		}, ""},
+		{"allowed URL without a trailing slash", map[string]string{VarGitAllowedURLs: "https://github.com"}, nil, VarGitAllowedURLs},
+		{"allowed URL without a scheme", map[string]string{VarGitAllowedURLs: "github.com/"}, nil, VarGitAllowedURLs},
+		{"allowed URL with credentials", map[string]string{VarGitAllowedURLs: "https://u:p@github.com/"}, nil, VarGitAllowedURLs},
+		{"limits and replicas", map[string]string{VarMaxCheckoutBytes: "1000", VarMaxCheckoutFiles: "10", VarMaxRawBytes: "99",
+			VarWebhookMemoryBytes: "2097152", VarRedisMinReplicas: "1", VarRedisWaitTimeout: "2s", VarShutdownTimeout: "40s",
+			VarAdminListenAddr: "127.0.0.1:9090"}, func(c Config) bool {
+			return c.MaxCheckoutBytes == 1000 && c.MaxCheckoutFiles == 10 && c.MaxRawBytes == 99 && c.WebhookMemoryBytes == 2<<20 &&
+				c.RedisMinReplicas == 1 && c.RedisWaitTimeout == 2*time.Second && c.ShutdownTimeout == 40*time.Second && c.AdminListenAddr == "127.0.0.1:9090"
+		}, ""},
+		{"negative replicas", map[string]string{VarRedisMinReplicas: "-1"}, nil, VarRedisMinReplicas},
+		{"memory budget under 1 MiB", map[string]string{VarWebhookMemoryBytes: "1000"}, nil, VarWebhookMemoryBytes},
+		{"zero checkout bytes", map[string]string{VarMaxCheckoutBytes: "0"}, nil, VarMaxCheckoutBytes},
+		{"bad wait timeout", map[string]string{VarRedisWaitTimeout: "soon"}, nil, VarRedisWaitTimeout},
+		{"bad admin address", map[string]string{VarAdminListenAddr: "nowhere"}, nil, VarAdminListenAddr},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(RoleWebhook, nil, env(prod(tt.vars)))
+			if tt.wantVar != "" {
+				var ce *Error
+				if !errors.As(err, &ce) || ce.Var != tt.wantVar {
+					t.Fatalf("error %v, want one naming %s", err, tt.wantVar)
+				}
+				return
+			}
+			if err != nil || !tt.check(c) {
+				t.Fatalf("err %v, config %#v", err, c)
+			}
+		})
+	}
+}
+
+func TestGHESDefaultAllowedURL(t *testing.T) {
+	if got := DefaultAllowedURL("https://GHE.example.com/api/v3/"); got != "https://ghe.example.com/" {
+		t.Fatalf("got %q", got)
+	}
+	if got := DefaultAllowedURL(DefaultGitHubAPIURL); got != "https://github.com/" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestSecretRedactedInLogsAndJSON goes through the production JSON slog
+// handler and encoding/json.
+func TestSecretRedactedInLogsAndJSON(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	s := Secret("hunter2-very-secret")
+	log.Info("config", "token", s, "config", Config{AdminToken: s, GitHubToken: s})
+	b, err := json.Marshal(map[string]any{"s": s, "c": Config{AdminToken: s}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String() + string(b)
+	if strings.Contains(out, "hunter2") || !strings.Contains(out, "[redacted]") {
+		t.Fatalf("secret leaked or not redacted: %s", out)
 	}
 }
