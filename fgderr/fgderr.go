@@ -1,4 +1,4 @@
-// Package fgderr holds the FGD error codes of DESIGN.md and an error type that
+// Package fgderr holds the FGD error codes (docs/codes.md) and an error type that
 // carries one, so that every layer can answer with a code a person can look up.
 package fgderr
 
@@ -10,7 +10,7 @@ import (
 // Code is an FGD error code such as FGD_1001.
 type Code string
 
-// The codes of DESIGN.md ("Error codes").
+// The codes; docs/codes.md lists them with their meaning.
 const (
 	InvalidYAML         Code = "FGD_1001"
 	UnsupportedResource Code = "FGD_1002"

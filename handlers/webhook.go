@@ -356,7 +356,7 @@ func (h *WebhookHandler) unavailable(w http.ResponseWriter, d delivery, err erro
 	writeError(w, http.StatusServiceUnavailable, fgderr.Redis, "the queue is unavailable; the delivery was not accepted, redeliver it later")
 }
 
-// errorBody is DESIGN.md's error shape.
+// errorBody is the error shape of every HTTP answer: {"error":{"code","message"}}.
 type errorBody struct {
 	Error struct {
 		Code    fgderr.Code `json:"code"`

@@ -11,14 +11,14 @@ const (
 	ReadmePath   = "README.md"
 )
 
-// Default limits of DESIGN.md.
+// Default limits (docs/contract.md); both can be configured.
 const (
 	DefaultMaxFileBytes = 5 << 20
 	DefaultMaxDocuments = 100_000
 	DefaultNamespace    = "default"
 )
 
-// The FGD codes ingestion reports (DESIGN.md, "Error codes"). ingestion
+// The FGD codes ingestion reports (docs/codes.md). ingestion
 // imports no other fgd-sync package, so it names them itself.
 const (
 	CodeInvalidYAML         = "FGD_1001"
