@@ -10,7 +10,7 @@ TESTFLAGS ?= $(RACE) -count=1 -timeout 9m
 
 export HEDGEHOG_FGD_FABRICS_FILE ?= examples/fabrics.yaml
 
-.PHONY: all build run test bench bench-memory fuzz lint demo clean
+.PHONY: all build run test bench bench-memory fuzz lint golangci-lint demo clean
 
 all: lint test build
 
@@ -45,9 +45,21 @@ FUZZTIME ?= 5m
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzIngest -fuzztime $(FUZZTIME) ./ingestion/
 
-lint:
+## lint: golangci-lint (.golangci.yml), go vet and the gofmt check
+# golangci-lint is installed into $(go env GOPATH)/bin when missing or of another
+# version; it is built by the local Go, so it understands the go.mod's language version.
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT         := $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)/golangci-lint
+lint: golangci-lint
+	$(GOLANGCI_LINT) run $(PKGS)
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+golangci-lint:
+	@if [ "$$($(GOLANGCI_LINT) version --short 2>/dev/null)" != "$(GOLANGCI_LINT_VERSION:v%=%)" ]; then \
+	  echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into $(dir $(GOLANGCI_LINT))"; \
+	  $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \
+	fi
 
 ## demo: the whole sync on this machine: local git server, embedded Redis, signed webhook
 demo:

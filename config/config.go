@@ -22,7 +22,7 @@ import (
 // Prefix starts every variable fgd-sync reads.
 const Prefix = "HEDGEHOG_FGD_"
 
-// Variable names, as DESIGN.md lists them.
+// Variable names, as docs/contract.md lists them.
 const (
 	VarRedisURL          = Prefix + "REDIS_URL"
 	VarListenAddr        = Prefix + "LISTEN_ADDR"

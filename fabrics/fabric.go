@@ -1,5 +1,5 @@
 // Package fabrics defines a fabric (one FGD folder of one branch of a GitHub
-// repository), its validation, the fabrics file format of DESIGN.md, and
+// repository), its validation, the fabrics file format (docs/contract.md), and
 // lookup of the fabrics a push concerns.
 package fabrics
 
@@ -35,7 +35,7 @@ const (
 	DefaultSyncInterval = 5 * time.Minute
 )
 
-// Fabric is one registered fabric, in the shape of DESIGN.md's fabrics file.
+// Fabric is one registered fabric, in the shape of one entry of the fabrics file.
 type Fabric struct {
 	Name         string   `json:"name"`
 	Repository   string   `json:"repository"`
@@ -104,7 +104,8 @@ var (
 	errNoFabrics = errors.New("the file has no fabrics: list")
 )
 
-// Normalize fills in the defaults of DESIGN.md.
+// Normalize fills in the defaults: branch main, path ".", namespace default,
+// sync_interval 5m when absent, write_mode push.
 func (f *Fabric) Normalize() {
 	if f.Branch == "" {
 		f.Branch = DefaultBranch
@@ -210,7 +211,7 @@ func pathContains(dir, inner string) bool {
 // Touches reports whether a repository file path lies under the fabric path.
 func (f Fabric) Touches(file string) bool { return pathContains(f.Path, file) }
 
-// File is the fabrics file of DESIGN.md.
+// File is the fabrics file named by HEDGEHOG_FGD_FABRICS_FILE (docs/contract.md).
 type File struct {
 	Fabrics []Fabric `json:"fabrics"`
 }

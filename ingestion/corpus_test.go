@@ -18,15 +18,13 @@ import (
 	"github.com/githedgehog/fgd-sync/fgderr"
 )
 
-// corpusDir holds the real Hedgehog samples, beside the project.
-const corpusDir = "../../shared/testdata/hedgehog"
+// corpusDir holds the real Hedgehog samples, copied into the repository with
+// their license and provenance so that these tests run in a fresh clone.
+const corpusDir = "../testdata/hedgehog"
 
 func corpusFiles(t *testing.T, match func(name string) bool) fstest.MapFS {
 	t.Helper()
 	entries, err := os.ReadDir(corpusDir)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("%s is absent: the real-corpus test is skipped", corpusDir)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +90,8 @@ func identityOf(obj map[string]any) (kind, ns, name string) {
 	return obj["kind"].(string), ns, meta["name"].(string)
 }
 
-// normalizedCopy is the expected content of a managed file, per DESIGN.md.
+// normalizedCopy is the expected content of a managed file, per the
+// normalization rule of docs/contract.md.
 func normalizedCopy(obj map[string]any) map[string]any {
 	b, _ := json.Marshal(obj)
 	var c map[string]any
@@ -154,7 +153,7 @@ func TestRealCorpusTogether(t *testing.T) {
 		t.Fatalf("%d nvidia-air-demo documents checked, want 182", landed)
 	}
 	if c := len(sampleDocs(t, "include", in["raw/nvidia-air-demo__include.yaml"].Data)); c != 166 {
-		t.Fatalf("include.yaml holds %d documents, PROVENANCE.md says 166", c)
+		t.Fatalf("include.yaml holds %d documents, testdata/hedgehog/PROVENANCE.md says 166", c)
 	}
 
 	// The 8 repeated VPCAttachments are identical, so no conflict there.

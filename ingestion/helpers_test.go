@@ -117,7 +117,7 @@ func applied(t testing.TB, fsys fstest.MapFS, p *Plan) fstest.MapFS {
 	return out
 }
 
-// checkAccounting asserts the invariant of DESIGN.md: every document of every
+// checkAccounting asserts the accounting invariant: every document of every
 // raw file is in exactly one place, and a raw file is removed only when all
 // of it landed in this same plan.
 func checkAccounting(t testing.TB, fsys fs.FS, p *Plan) {

@@ -15,7 +15,7 @@ import (
 )
 
 // TestFixtures runs every case under testdata/cases through Ingest and checks
-// what DESIGN.md's rules say must happen.
+// what the ingestion rules of docs/contract.md say must happen.
 func TestFixtures(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -15,7 +15,7 @@ const (
 	ReadmePath   = "README.md"
 )
 
-// Default limits of DESIGN.md.
+// Default limits (docs/contract.md); both can be configured.
 const (
 	DefaultMaxFileBytes = 5 << 20
 	DefaultMaxDocuments = 100_000

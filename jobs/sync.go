@@ -29,7 +29,7 @@ const MaxSyncRetries = 10
 // Trigger says what started a sync.
 type Trigger string
 
-// The triggers of DESIGN.md's sync record.
+// The triggers a sync record names (docs/contract.md).
 const (
 	TriggerWebhook       Trigger = "webhook"
 	TriggerManual        Trigger = "manual"

@@ -42,7 +42,7 @@ type Stage struct {
 	DurationMS int64  `json:"duration_ms"`
 }
 
-// Record is DESIGN.md's sync record.
+// Record is the sync record (docs/contract.md).
 type Record struct {
 	ID            string            `json:"id"`
 	Fabric        string            `json:"fabric"`

@@ -195,7 +195,7 @@ func cmdFabric(args []string, stdout, stderr io.Writer) int {
 	var f fabricJSON
 	file := ""
 	if sub == "add" {
-		fs.StringVar(&file, "f", "", "YAML or JSON file of one fabric (the fields of DESIGN.md's fabrics file)")
+		fs.StringVar(&file, "f", "", "YAML or JSON file of one fabric (the fields of the fabrics file, docs/contract.md)")
 		fs.StringVar(&f.Name, "name", "", "fabric name (DNS label)")
 		fs.StringVar(&f.Repository, "repository", "", "GitHub owner/name")
 		fs.StringVar(&f.CloneURL, "clone-url", "", "clone URL, when not https://github.com/<repository>.git")

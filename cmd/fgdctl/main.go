@@ -142,7 +142,7 @@ func openFabricDir(dir string) (*os.Root, error) {
 	return os.OpenRoot(dir)
 }
 
-// record is the sync record's shape (DESIGN.md), for -o json.
+// record is the sync record's shape (docs/contract.md), for -o json.
 type record struct {
 	ID         string            `json:"id"`
 	Fabric     string            `json:"fabric"`
