@@ -14,8 +14,16 @@ export HEDGEHOG_FGD_FABRICS_FILE ?= examples/fabrics.yaml
 
 all: lint test build
 
+# Version and commit stamped into the binaries (internal/buildinfo); without
+# git (a source tarball) they are left empty and the binaries fall back to the
+# Go toolchain's build info; set them by hand with make VERSION=v1.2.3 COMMIT=…
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILDINFO := github.com/githedgehog/fgd-sync/internal/buildinfo
+LDFLAGS   := -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).Commit=$(COMMIT)
+
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
 ## run: the webhook server and a worker; on the embedded Redis unless HEDGEHOG_FGD_REDIS_URL is set
 run:
