@@ -29,7 +29,10 @@ build:
 run:
 	$(GO) run ./cmd/webhook
 
+# promtool (pinned in deploy/tools/go.mod) is built and cached by `go tool`
+# before the tests, so the alert-rule test does not spend its timeout on it.
 test:
+	$(GO) -C deploy/tools tool promtool --version >/dev/null
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 ## bench: benchmarks (webhook throughput and latency at 1,000/s on Redis with AOF, fabric matching)

@@ -82,7 +82,6 @@ fgd_build_info{commit="0a1b2c3",go="go1.26.8",version="v1.2.3"} 1
 // as `go version -m` does); whether that includes a commit depends on git
 // and on -buildvcs, so the test compares rather than assumes.
 func TestLinkerStamp(t *testing.T) {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	const pkg = "github.com/githedgehog/fgd-sync/internal/buildinfo"
 	tests := []struct {
 		name    string
@@ -95,7 +94,7 @@ func TestLinkerStamp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bin := filepath.Join(t.TempDir(), "printbuild")
-			build := exec.Command(goBin, "build", "-ldflags", tt.ldflags, "-o", bin, "./testdata/printbuild")
+			build := exec.Command("go", "build", "-ldflags", tt.ldflags, "-o", bin, "./testdata/printbuild")
 			if out, err := build.CombinedOutput(); err != nil {
 				t.Fatalf("go build: %v\n%s", err, out)
 			}
