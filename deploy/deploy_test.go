@@ -24,8 +24,12 @@ var exportedMetrics = map[string][]string{
 	"fgd_sync_duration_seconds_sum":              {"fabric", "stage"},
 	"fgd_sync_duration_seconds_count":            {"fabric", "stage"},
 	"fgd_last_successful_sync_timestamp_seconds": {"fabric"},
-	"fgd_fabric_sync_interval_seconds":           {"fabric"},
-	// GitHub headroom, from the X-RateLimit-* headers of the last response.
+	// The fabric's periodic sync interval; 0 or absent when it has none.
+	"fgd_fabric_sync_interval_seconds": {"fabric"},
+	// GitHub headroom, from the X-RateLimit-Remaining, -Limit and -Reset
+	// headers of each process's last API response. installation is the
+	// GitHub App installation ID, or "token" for a personal access token:
+	// each has its own budget.
 	"fgd_github_rate_limit_remaining":               {"installation"},
 	"fgd_github_rate_limit_limit":                   {"installation"},
 	"fgd_github_rate_limit_reset_timestamp_seconds": {"installation"},
