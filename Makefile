@@ -10,7 +10,7 @@ TESTFLAGS ?= $(RACE) -count=1 -timeout 9m
 
 export HEDGEHOG_FGD_FABRICS_FILE ?= examples/fabrics.yaml
 
-.PHONY: all build run test promtool bench bench-memory fuzz lint golangci-lint demo clean
+.PHONY: all build run test promtool chaos bench bench-memory fuzz lint golangci-lint demo clean
 
 all: lint test build
 
@@ -31,6 +31,11 @@ run:
 
 test:
 	$(GO) test $(TESTFLAGS) $(PKGS)
+
+## chaos: the fault suite (real Redis master, replicas and Sentinels, the real
+## binaries, failovers and kills under load); needs redis-server and git
+chaos:
+	$(GO) test -tags chaos -count=1 -timeout 6m -v -run TestFaultSuite ./chaos/
 
 ## promtool: build the promtool pinned in deploy/tools/go.mod into bin/ (a
 ## long build: ~13 min on 2 cores, once); the alert-rule test uses it.
