@@ -42,7 +42,9 @@ type Stage struct {
 	DurationMS int64  `json:"duration_ms"`
 }
 
-// Record is the sync record (docs/contract.md).
+// Record is the sync record (docs/contract.md), the one declaration of its
+// shape: workers store it, the admin API answers it, and fgdctl reads it
+// and prints it (for a local ingest too).
 type Record struct {
 	ID            string            `json:"id"`
 	Fabric        string            `json:"fabric"`
