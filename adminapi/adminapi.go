@@ -1,7 +1,7 @@
 // Package adminapi declares the bodies of the admin API (/api/v1, see
 // docs/contract.md) that are not a fabric or a sync record themselves. The
 // server (handlers) writes them and the client (fgdctl) reads them, so both
-// agree on one shape; fabrics.Fabric, store.Record and store.Resource are
+// agree on one shape; fabrics.Fabric, syncrecord.Record and syncrecord.Resource are
 // the bodies' parts.
 //
 // It holds types only, so that fgdctl links neither the server nor Redis.
@@ -12,7 +12,7 @@ import (
 
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/fgderr"
-	"github.com/githedgehog/fgd-sync/store"
+	"github.com/githedgehog/fgd-sync/syncrecord"
 )
 
 // FabricList answers GET /fabrics.
@@ -57,14 +57,14 @@ type SyncAccepted struct {
 
 // SyncList answers GET /fabrics/{name}/syncs, newest first.
 type SyncList struct {
-	Fabric string          `json:"fabric"`
-	Syncs  []*store.Record `json:"syncs"`
+	Fabric string               `json:"fabric"`
+	Syncs  []*syncrecord.Record `json:"syncs"`
 }
 
 // ResourceList answers GET /fabrics/{name}/resources, sorted by path.
 type ResourceList struct {
-	Fabric    string           `json:"fabric"`
-	Resources []store.Resource `json:"resources"`
+	Fabric    string                `json:"fabric"`
+	Resources []syncrecord.Resource `json:"resources"`
 }
 
 // Health answers GET /health.

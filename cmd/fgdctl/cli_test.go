@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/githedgehog/fgd-sync/internal/buildinfo"
-	"github.com/githedgehog/fgd-sync/store"
+	"github.com/githedgehog/fgd-sync/syncrecord"
 )
 
 // commandPaths lists every command of the tree, as the words that call it.
@@ -129,14 +129,14 @@ func TestLocalOutputs(t *testing.T) {
 	fgd := filepath.Join(t.TempDir(), "dc1")
 	write(t, filepath.Join(fgd, "raw", "vpc.yaml"), goodVPC)
 	write(t, filepath.Join(fgd, "raw", "bad.yaml"), badVPC)
-	decoded := map[output]store.Record{}
+	decoded := map[output]syncrecord.Record{}
 	for _, o := range []output{outputJSON, outputYAML} {
 		code, out, _ := fgdctl("ingest", "--dry-run", fgd, "-o", string(o))
-		var rec store.Record
+		var rec syncrecord.Record
 		if err := yaml.UnmarshalStrict([]byte(out), &rec); err != nil || code != exitRejected {
 			t.Fatalf("ingest -o %s: exit %d, %v\n%s", o, code, err, out)
 		}
-		if rec.Fabric != "dc1" || rec.State != store.StatePartial || !rec.ValidateOnly || rec.Counts.ResourcesCreated != 1 ||
+		if rec.Fabric != "dc1" || rec.State != syncrecord.StatePartial || !rec.ValidateOnly || rec.Counts.ResourcesCreated != 1 ||
 			len(rec.Errors) != 1 || rec.Errors[0].File != "raw/bad.yaml" || rec.StartedAt == nil || rec.FinishedAt == nil {
 			t.Fatalf("ingest -o %s: record %+v", o, rec)
 		}
@@ -189,5 +189,24 @@ func TestCompletionScripts(t *testing.T) {
 				t.Fatalf("%s does not parse the script: %v\n%s", tc.shell, err, b)
 			}
 		})
+	}
+}
+
+// TestLinksNoServerCode keeps fgdctl a client (docs/architecture.md): it
+// shares types with the server through adminapi and syncrecord, but links
+// no Redis, queue, git or server package.
+func TestLinksNoServerCode(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, banned := range []string{"github.com/redis/", "github.com/hibiken/", "github.com/go-git/go-git/v5/plumbing/transport",
+			"github.com/githedgehog/fgd-sync/store", "github.com/githedgehog/fgd-sync/jobs", "github.com/githedgehog/fgd-sync/github",
+			"github.com/githedgehog/fgd-sync/handlers", "github.com/githedgehog/fgd-sync/registry"} {
+			if strings.HasPrefix(dep, banned) {
+				t.Errorf("fgdctl links %s", dep)
+			}
+		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/githedgehog/fgd-sync/ingestion"
-	"github.com/githedgehog/fgd-sync/store"
+	"github.com/githedgehog/fgd-sync/syncrecord"
 )
 
 func newIngestCommand(e *env) *cobra.Command {
@@ -56,9 +56,9 @@ Exit codes: 0 nothing rejected; 1 some files rejected; 2 a usage error.`,
 			finished := time.Now().UTC()
 			// The record a sync would write; a dry run is validate-only:
 			// nothing is changed.
-			rec := store.Record{Fabric: filepath.Base(filepath.Clean(args[0])), Trigger: "manual", State: plan.SyncState(),
+			rec := syncrecord.Record{Fabric: filepath.Base(filepath.Clean(args[0])), Trigger: "manual", State: plan.SyncState(),
 				CreatedAt: started, StartedAt: &started, FinishedAt: &finished, Attempt: 1,
-				Stages: []store.Stage{{Name: "ingest", DurationMS: ingested.Sub(started).Milliseconds()},
+				Stages: []syncrecord.Stage{{Name: "ingest", DurationMS: ingested.Sub(started).Milliseconds()},
 					{Name: "apply", DurationMS: finished.Sub(ingested).Milliseconds()}},
 				Counts: plan.Counts, Errors: plan.Errors, Warnings: plan.Warnings, ValidateOnly: dryRun}
 			if err := out.print(e.stdout, rec, func(w io.Writer) { printSummary(w, plan, dryRun) }); err != nil {

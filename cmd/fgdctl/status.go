@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/githedgehog/fgd-sync/store"
+	"github.com/githedgehog/fgd-sync/syncrecord"
 )
 
 func newStatusCommand(e *env) *cobra.Command {
@@ -26,7 +26,7 @@ to stderr as file:line: FGD_xxxx. A sync still in the queue shows state queued.`
 			if err != nil {
 				return err
 			}
-			var rec store.Record
+			var rec syncrecord.Record
 			if err := c.do(cmd.Context(), http.MethodGet, pathOf("syncs", args[0]), nil, &rec); err != nil {
 				return err
 			}
@@ -40,7 +40,7 @@ to stderr as file:line: FGD_xxxx. A sync still in the queue shows state queued.`
 
 // printRecord prints a sync record; in a table, its errors and warnings go
 // to stderr, one a line.
-func printRecord(e *env, out output, r *store.Record) error {
+func printRecord(e *env, out output, r *syncrecord.Record) error {
 	err := out.print(e.stdout, r, func(w io.Writer) {
 		fmt.Fprintf(w, "sync\t%s\nfabric\t%s\ntrigger\t%s\nstate\t%s\nattempt\t%d\ncommit\t%s\n", r.ID, r.Fabric, r.Trigger, r.State, r.Attempt, r.Commit)
 		for _, line := range []struct{ label, value string }{

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/githedgehog/fgd-sync/adminapi"
-	"github.com/githedgehog/fgd-sync/store"
+	"github.com/githedgehog/fgd-sync/syncrecord"
 )
 
 // pollInterval is how often sync --wait asks for the record.
@@ -56,7 +56,7 @@ or failed sync; 2 a usage error.`,
 			if err := printRecord(e, out, rec); err != nil {
 				return err
 			}
-			if rec.State != store.StateSucceeded {
+			if rec.State != syncrecord.StateSucceeded {
 				return rejected()
 			}
 			return nil
@@ -73,24 +73,19 @@ or failed sync; 2 a usage error.`,
 	return cmd
 }
 
-// terminal reports whether a sync in state s has ended.
-func terminal(s string) bool {
-	return s == store.StateSucceeded || s == store.StatePartial || s == store.StateFailed
-}
-
 // waitForRecord polls a sync's record until it ends or within passes.
-func waitForRecord(ctx context.Context, c *client, id string, within time.Duration) (*store.Record, error) {
+func waitForRecord(ctx context.Context, c *client, id string, within time.Duration) (*syncrecord.Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	var lastErr error
 	for {
-		var rec store.Record
+		var rec syncrecord.Record
 		switch err := c.do(ctx, http.MethodGet, pathOf("syncs", id), nil, &rec); {
 		case err != nil:
 			lastErr = err // a restarting server, say: ask again
-		case terminal(rec.State):
+		case syncrecord.Terminal(rec.State):
 			return &rec, nil
 		}
 		select {
