@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
+	"github.com/githedgehog/fgd-sync/adminapi"
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/fgderr"
 	"github.com/githedgehog/fgd-sync/jobs"
@@ -186,7 +187,7 @@ func (a *AdminAPI) listFabrics(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []fabrics.Fabric{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"fabrics": list})
+	writeJSON(w, http.StatusOK, adminapi.FabricList{Fabrics: list})
 }
 
 func (a *AdminAPI) createFabric(w http.ResponseWriter, r *http.Request) {
@@ -212,7 +213,7 @@ func (a *AdminAPI) createFabric(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Logger.Info("fabric created", "fabric", created.Name, "sync_id", syncID)
-	writeJSON(w, http.StatusCreated, map[string]any{"fabric": created, "sync_id": syncID})
+	writeJSON(w, http.StatusCreated, adminapi.FabricCreated{Fabric: created, SyncID: syncID})
 }
 
 func (a *AdminAPI) getFabric(w http.ResponseWriter, r *http.Request) {
@@ -268,17 +269,12 @@ func (a *AdminAPI) deleteFabric(w http.ResponseWriter, r *http.Request) {
 		a.Logger.Warn("cleanup job not queued", "fabric", name, "error", err)
 	}
 	a.Logger.Info("fabric deleted", "fabric", name)
-	writeJSON(w, http.StatusOK, map[string]any{"status": "deleted", "fabric": f})
-}
-
-// syncRequest is the body of POST /fabrics/{name}/sync.
-type syncRequest struct {
-	Options jobs.SyncOptions `json:"options"`
+	writeJSON(w, http.StatusOK, adminapi.FabricDeleted{Status: adminapi.StatusDeleted, Fabric: f})
 }
 
 func (a *AdminAPI) syncFabric(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "name")
-	var req syncRequest
+	var req adminapi.SyncRequest
 	if !decodeStrict(w, r, &req, true) {
 		return
 	}
@@ -310,7 +306,7 @@ func (a *AdminAPI) syncFabric(w http.ResponseWriter, r *http.Request) {
 		inProgress(w, current)
 		return
 	}
-	task, err := jobs.NewSyncTask(jobs.SyncPayload{SyncID: id, Fabric: name, Trigger: jobs.TriggerManual, CreatedAt: time.Now().UTC(), Options: req.Options})
+	task, err := jobs.NewSyncTask(jobs.SyncPayload{SyncID: id, Fabric: name, Trigger: jobs.TriggerManual, CreatedAt: time.Now().UTC(), Options: jobs.SyncOptions(req.Options)})
 	if err == nil {
 		err = a.enqueue(ctx, task)
 	}
@@ -320,12 +316,12 @@ func (a *AdminAPI) syncFabric(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Logger.Info("manual sync queued", "fabric", name, "sync_id", id)
-	writeJSON(w, http.StatusAccepted, map[string]string{"sync_id": id})
+	writeJSON(w, http.StatusAccepted, adminapi.SyncAccepted{SyncID: id})
 }
 
 func inProgress(w http.ResponseWriter, syncID string) {
-	writeJSON(w, fgderr.SyncInProgress.Status(), map[string]any{"error": map[string]string{
-		"code": string(fgderr.SyncInProgress), "message": "a sync of this fabric is already queued or running", "sync_id": syncID,
+	writeJSON(w, fgderr.SyncInProgress.Status(), adminapi.Error{Error: adminapi.ErrorDetail{
+		Code: fgderr.SyncInProgress, Message: "a sync of this fabric is already queued or running", SyncID: syncID,
 	}})
 }
 
@@ -372,7 +368,10 @@ func (a *AdminAPI) listSyncs(w http.ResponseWriter, r *http.Request) {
 		a.failure(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"fabric": name, "syncs": recs})
+	if recs == nil {
+		recs = []*store.Record{}
+	}
+	writeJSON(w, http.StatusOK, adminapi.SyncList{Fabric: name, Syncs: recs})
 }
 
 func (a *AdminAPI) resources(w http.ResponseWriter, r *http.Request) {
@@ -386,7 +385,10 @@ func (a *AdminAPI) resources(w http.ResponseWriter, r *http.Request) {
 		a.failure(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"fabric": name, "resources": items})
+	if items == nil {
+		items = []store.Resource{}
+	}
+	writeJSON(w, http.StatusOK, adminapi.ResourceList{Fabric: name, Resources: items})
 }
 
 func (a *AdminAPI) health(w http.ResponseWriter, r *http.Request) {
@@ -397,20 +399,17 @@ func (a *AdminAPI) health(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fgderr.Redis, "Redis does not answer")
 		return
 	}
-	out := map[string]any{"redis": "ok", "redis_latency_ms": float64(time.Since(start).Microseconds()) / 1000}
+	out := adminapi.Health{Redis: "ok", RedisLatencyMS: float64(time.Since(start).Microseconds()) / 1000,
+		Queue: map[string]int{}, Workers: []adminapi.Worker{}}
 	if info, err := a.Inspector.GetQueueInfo(jobs.DefaultQueue); err == nil {
-		out["queue"] = map[string]int{"pending": info.Pending, "active": info.Active, "scheduled": info.Scheduled, "retry": info.Retry, "archived": info.Archived}
-	} else {
-		out["queue"] = map[string]int{}
+		out.Queue = map[string]int{"pending": info.Pending, "active": info.Active, "scheduled": info.Scheduled, "retry": info.Retry, "archived": info.Archived}
 	}
-	workers := []map[string]any{}
 	if servers, err := a.Inspector.Servers(); err == nil {
 		for _, s := range servers {
-			workers = append(workers, map[string]any{"host": s.Host, "pid": s.PID, "status": s.Status, "concurrency": s.Concurrency,
-				"active": len(s.ActiveWorkers), "started": s.Started})
+			out.Workers = append(out.Workers, adminapi.Worker{Host: s.Host, PID: s.PID, Status: s.Status, Concurrency: s.Concurrency,
+				Active: len(s.ActiveWorkers), Started: s.Started})
 		}
 	}
-	out["workers"] = workers
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -9,21 +9,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/fgd-sync/syncrecord"
 )
 
-// Resource is one entry of a fabric's inventory: the desired state of one
-// managed resource as of the fabric's last successful sync.
-type Resource struct {
-	APIVersion  string         `json:"apiVersion"`
-	Kind        string         `json:"kind"`
-	Namespace   string         `json:"namespace"`
-	Name        string         `json:"name"`
-	Path        string         `json:"path"`
-	Labels      map[string]any `json:"labels,omitempty"`
-	Annotations map[string]any `json:"annotations,omitempty"`
-	Spec        any            `json:"spec"`
-	Commit      string         `json:"commit"`
-}
+// Resource is one entry of a fabric's inventory (declared in syncrecord).
+type Resource = syncrecord.Resource
 
 func (s *Store) inventoryKey(fabric string) string { return s.prefix + "inventory:" + fabric }
 func (s *Store) queuedKey(fabric string) string    { return s.prefix + "queued:" + fabric }

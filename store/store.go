@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/githedgehog/fgd-sync/ingestion"
+	"github.com/githedgehog/fgd-sync/syncrecord"
 )
 
 // RecordTTL is how long a sync record is kept.
@@ -26,46 +26,22 @@ const maxIndexed = 1000
 // with asynq:).
 const DefaultPrefix = "fgd:"
 
-// Sync states.
-const (
-	StateQueued    = "queued"
-	StateRunning   = "running"
-	StateRetrying  = "retrying"
-	StateSucceeded = "succeeded"
-	StatePartial   = "partial"
-	StateFailed    = "failed"
+// The sync record's shape is declared once, in syncrecord, which links no
+// Redis; these names keep store's callers as they are.
+type (
+	Record = syncrecord.Record
+	Stage  = syncrecord.Stage
 )
 
-// Stage is one timed step of a sync.
-type Stage struct {
-	Name       string `json:"name"`
-	DurationMS int64  `json:"duration_ms"`
-}
-
-// Record is the sync record (docs/contract.md).
-type Record struct {
-	ID            string            `json:"id"`
-	Fabric        string            `json:"fabric"`
-	Trigger       string            `json:"trigger"`
-	State         string            `json:"state"`
-	CorrelationID string            `json:"correlation_id"`
-	CreatedAt     time.Time         `json:"created_at"`
-	StartedAt     *time.Time        `json:"started_at"`
-	FinishedAt    *time.Time        `json:"finished_at"`
-	Commit        string            `json:"commit"`
-	Attempt       int               `json:"attempt"`
-	Stages        []Stage           `json:"stages"`
-	Counts        ingestion.Counts  `json:"counts"`
-	Errors        []ingestion.Issue `json:"errors"`
-	Warnings      []ingestion.Issue `json:"warnings"`
-	// Head is the branch head the sync processed; PullRequest the URL of the
-	// pull request it opened in pull-request mode; CoalescedInto the sync
-	// that covers this trigger when another sync of the fabric was running.
-	Head          string `json:"head,omitempty"`
-	PullRequest   string `json:"pull_request,omitempty"`
-	CoalescedInto string `json:"coalesced_into,omitempty"`
-	ValidateOnly  bool   `json:"validate_only,omitempty"`
-}
+// Sync states.
+const (
+	StateQueued    = syncrecord.StateQueued
+	StateRunning   = syncrecord.StateRunning
+	StateRetrying  = syncrecord.StateRetrying
+	StateSucceeded = syncrecord.StateSucceeded
+	StatePartial   = syncrecord.StatePartial
+	StateFailed    = syncrecord.StateFailed
+)
 
 // ErrNotFound is a record or key that does not exist.
 var ErrNotFound = errors.New("not found")
