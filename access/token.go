@@ -81,11 +81,16 @@ func (t storedToken) principal() Principal {
 // dnsLabel is the RFC 1123 label fabric names follow too.
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
+// ValidName reports whether s can be a token's or a fabric's name (an RFC
+// 1123 label). A secret never is one: it holds '_'.
+func ValidName(s string) bool { return dnsLabel.MatchString(s) }
+
 // validate checks a request and returns its scope (sorted, without
 // duplicates) and lifetime. Errors are *fgderr.Error a person can act on.
 func (req CreateRequest) validate() ([]string, time.Duration, error) {
 	if !dnsLabel.MatchString(req.Name) {
-		return nil, 0, fgderr.New(fgderr.SchemaValidation, "name: %q is not a DNS label (lowercase letters, digits and '-', at most 63)", req.Name)
+		// Not echoed: a pasted secret must not come back in an error.
+		return nil, 0, fgderr.New(fgderr.SchemaValidation, "name: must be a DNS label (lowercase letters, digits and '-', at most 63)")
 	}
 	if req.Name == BootstrapName {
 		return nil, 0, fgderr.New(fgderr.DuplicateResource, "name: %q is the HEDGEHOG_FGD_ADMIN_TOKEN's; choose another", req.Name)
@@ -104,7 +109,7 @@ func (req CreateRequest) validate() ([]string, time.Duration, error) {
 		case f == AllFabrics && len(scope) > 1:
 			return nil, 0, fgderr.New(fgderr.SchemaValidation, `fabrics: "*" covers every fabric and stands alone`)
 		case f != AllFabrics && !dnsLabel.MatchString(f):
-			return nil, 0, fgderr.New(fgderr.SchemaValidation, "fabrics: %q is not a fabric name", f)
+			return nil, 0, fgderr.New(fgderr.SchemaValidation, "fabrics: each must be a fabric name (a DNS label) or \"*\"")
 		}
 	}
 	if req.Role == RoleAdmin && scope[0] != AllFabrics {
