@@ -28,11 +28,13 @@ type Checkout interface {
 	PushBranch(ctx context.Context, branch string) error
 }
 
-// Repositories opens a fabric's clone at the remote head; key names the
-// cached clone.
+// Repositories is the cache of clones. key names one clone
+// (gitcache.CacheKey: the fabric, its clone URL and branch).
 type Repositories interface {
 	Open(ctx context.Context, key, repository, url, branch string) (Checkout, error)
 	Drop(key string) error
+	// DropFabric removes every clone of a fabric, whatever its remote.
+	DropFabric(fabric string) error
 }
 
 // syncRun is what the attempts of one sync share.
@@ -45,33 +47,42 @@ type syncRun struct {
 	rec       *store.Record
 	rep       Reporter // nil: no GitHub API
 	url       string
+	cacheKey  string
 	statusCtx string
-	processed string // the head the first attempt fetched
+	pendingOn []string // heads that got this sync's pending status
 }
 
-// attempt is one pass of fetch, ingest, commit and push. A push refused
-// because the branch moved ends it; the next attempt starts from the new
-// head.
+// attempt is one pass of fetch, ingest, commit and push on the head it
+// fetched. A push refused because the branch moved ends it; the next
+// attempt starts over from the new head, and what it finds (errors,
+// warnings, counts) replaces what this one found.
 type attempt struct {
 	*syncRun
-	co         Checkout
-	initCommit string
-	plan       *ingestion.Plan
-	commitSHA  string
+	co   Checkout
+	head string // the head this attempt fetched and ingested
+	// previous is the fabric's inventory as of its last sync, read before
+	// ingesting: what the new plan is compared with to see what it deletes.
+	previous  []store.Resource
+	initPlan  *ingestion.Plan // a new fabric's missing skeleton; nil otherwise
+	plan      *ingestion.Plan
+	prBranch  string // pull-request mode: the fgd/ branch to push
+	commitSHA string // the commit to push; "" when there is nothing to push
 }
 
 // run does the work under the lease, redoing an attempt when the remote
 // moved, then reports.
-func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, l *lease, fab fabrics.Fabric, p SyncPayload, rec *store.Record) error {
-	s := &syncRun{h: h, log: log, lease: l, fab: fab, p: p, rec: rec,
-		url: gitcache.CloneURL(fab.CloneURL, h.APIURL, fab.Repository), statusCtx: StatusContextPrefix + "/" + fab.Name}
+func (s *syncRun) run(ctx context.Context) error {
+	h, p := s.h, s.p
+	s.url = gitcache.CloneURL(s.fab.CloneURL, h.APIURL, s.fab.Repository)
+	s.cacheKey = gitcache.CacheKey(s.fab.Name, s.url, s.fab.Branch)
+	s.statusCtx = StatusContextPrefix + "/" + s.fab.Name
 	if p.Options.ForceRefresh {
-		if err := h.Repos.Drop(fab.Name); err != nil {
+		if err := h.Repos.Drop(s.cacheKey); err != nil {
 			return &fgderr.Error{Code: fgderr.Internal, Msg: "drop the cached clone", Err: err}
 		}
 	}
 	var err error
-	if s.rep, err = h.reporter(ctx, fab.Repository); err != nil {
+	if s.rep, err = h.reporter(ctx, s.fab.Repository); err != nil {
 		return err
 	}
 	for try := 1; ; try++ {
@@ -87,67 +98,64 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, l *lease, fab f
 		}
 		if a.commitSHA == "" {
 			// Nothing to write: fgd-sync's own output, or nothing new.
-			s.saveInventory(ctx, a.plan, s.processed)
-			return s.report(ctx, a.plan, "")
+			s.saveInventory(ctx, a.plan, a.head)
+			return s.report(ctx, a)
 		}
 		err := a.push(ctx)
 		if errors.Is(err, gitcache.ErrPushRejected) {
 			if try >= h.attempts() {
 				return fgderr.Retryable(fgderr.SyncFailed, fmt.Sprintf("the branch kept moving: push rejected %d times", try), err)
 			}
-			log.Info("the branch moved during the sync; redoing it on the new head", "try", try)
+			s.log.Info("the branch moved during the sync; redoing it on the new head", "try", try)
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		if fab.WriteMode == fabrics.WriteModePullRequest {
-			return s.report(ctx, a.plan, "")
-		}
 		s.saveInventory(ctx, a.plan, a.commitSHA)
-		return s.report(ctx, a.plan, a.commitSHA)
+		return s.report(ctx, a)
 	}
 }
 
 // fetch opens the clone at the remote head.
 func (a *attempt) fetch(ctx context.Context) error {
 	st := startStage(a.rec, "fetch")
-	co, err := a.h.Repos.Open(ctx, a.fab.Name, a.fab.Repository, a.url, a.fab.Branch)
+	co, err := a.h.Repos.Open(ctx, a.cacheKey, a.fab.Repository, a.url, a.fab.Branch)
 	st.done()
 	if err != nil {
 		return err
 	}
-	a.co = co
-	if a.processed != "" {
-		return nil
-	}
-	a.processed = co.Head()
-	a.rec.Head = a.processed
-	if msg, err := co.CommitMessage(a.processed); err == nil && strings.Contains(msg, "\nFGD-Sync-Id: "+a.p.SyncID+"\n") {
+	a.co, a.head = co, co.Head()
+	a.rec.Head, a.rec.Warnings = a.head, nil
+	if msg, err := co.CommitMessage(a.head); err == nil && strings.Contains(msg, "\nFGD-Sync-Id: "+a.p.SyncID+"\n") {
 		// An earlier attempt's push landed although its answer was lost
 		// (timeout, crash): that commit is this sync's.
-		a.rec.Commit = a.processed
+		a.rec.Commit = a.head
 	}
 	if !a.p.Options.ValidateOnly {
-		a.pending(ctx, a.processed)
+		a.pending(ctx)
 	}
 	return nil
 }
 
-// ingest plans the fabric folder; a new fabric first gets the missing
-// parts of its skeleton committed.
+// ingest plans the fabric folder, and for a new fabric the missing parts
+// of its skeleton. Nothing is written yet.
 func (a *attempt) ingest(ctx context.Context) error {
 	if a.p.Trigger == TriggerFabricCreated && !a.p.Options.ValidateOnly {
 		st := startStage(a.rec, "init")
-		sha, err := a.initStructure()
+		err := a.planStructure()
 		st.done()
 		if err != nil {
 			return err
 		}
-		a.initCommit = sha
 	}
 	st := startStage(a.rec, "ingest")
 	defer st.done()
+	previous, err := a.h.Store.Inventory(ctx, a.fab.Name, "")
+	if err != nil {
+		return fgderr.Retryable(fgderr.Store, "read the fabric's inventory", err)
+	}
+	a.previous = previous
 	fsys, closeFS, err := a.co.FabricFS(a.fab.Path)
 	if err != nil {
 		return &fgderr.Error{Code: fgderr.InvalidStructure, Msg: "open the fabric folder " + a.fab.Path, Err: err}
@@ -158,95 +166,111 @@ func (a *attempt) ingest(ctx context.Context) error {
 		return err
 	}
 	a.plan = plan
-	a.rec.Counts, a.rec.Errors, a.rec.Warnings = plan.Counts, plan.Errors, append(append([]ingestion.Issue(nil), a.rec.Warnings...), plan.Warnings...)
-	a.rec.State = plan.SyncState()
+	a.rec.Counts, a.rec.Errors, a.rec.State = plan.Counts, plan.Errors, plan.SyncState()
+	a.rec.Warnings = append(a.rec.Warnings, plan.Warnings...)
 	return nil
 }
 
-// initStructure commits the FGD skeleton's missing parts: one commit, or
-// none when the folder is complete.
-func (a *attempt) initStructure() (string, error) {
+// planStructure plans the FGD skeleton's missing parts. Ingestion reads
+// none of them, so the plan of raw/ is the same with or without them.
+func (a *attempt) planStructure() error {
 	fsys, closeFS, err := a.co.FabricFS(a.fab.Path)
 	if err != nil {
-		return "", &fgderr.Error{Code: fgderr.InvalidStructure, Msg: "open the fabric folder " + a.fab.Path, Err: err}
+		return &fgderr.Error{Code: fgderr.InvalidStructure, Msg: "open the fabric folder " + a.fab.Path, Err: err}
 	}
+	defer closeFS()
 	plan, err := ingestion.InitPlan(fsys, a.h.Bundle, a.fab.Name, a.fab.Namespace)
-	closeFS()
 	if err != nil {
-		return "", &fgderr.Error{Code: fgderr.RepairFailed, Msg: "plan the FGD structure", Err: err}
+		return &fgderr.Error{Code: fgderr.RepairFailed, Msg: "plan the FGD structure", Err: err}
 	}
 	if len(plan.Errors) > 0 {
-		return "", &fgderr.Error{Code: fgderr.RepairFailed, Msg: plan.Errors[0].String()}
+		return &fgderr.Error{Code: fgderr.RepairFailed, Msg: plan.Errors[0].String()}
 	}
-	if plan.Empty() {
-		return "", nil
-	}
-	sha, err := a.co.Commit(a.fab.Path, changeOf(plan), initMessage(a.fab, a.p, plan))
-	if err != nil {
-		return "", &fgderr.Error{Code: fgderr.RepairFailed, Msg: "commit the FGD structure", Err: err}
-	}
-	return sha, nil
+	a.initPlan = plan
+	return nil
 }
 
-// commit writes the plan into the work tree as one commit. commitSHA is
-// the commit to push, "" when there is nothing to push.
+// commit takes the fencing token, then writes the skeleton (one commit)
+// and the plan (one commit), both with the token in their trailers.
 func (a *attempt) commit(ctx context.Context) error {
 	st := startStage(a.rec, "commit")
 	defer st.done()
-	if !a.plan.Empty() {
-		sha, err := a.co.Commit(a.fab.Path, changeOf(a.plan), commitMessage(a.fab, a.p, a.plan))
-		if err != nil {
-			return &fgderr.Error{Code: fgderr.SyncFailed, Msg: "commit", Err: err}
-		}
-		a.commitSHA = sha
+	initEmpty := a.initPlan == nil || a.initPlan.Empty()
+	if initEmpty && a.plan.Empty() {
+		return nil
 	}
-	if a.commitSHA == "" {
-		a.commitSHA = a.initCommit
-	}
-	return nil
-}
-
-// push sends the commit to the fabric branch, or in pull-request mode to
-// an fgd/ branch with a pull request.
-func (a *attempt) push(ctx context.Context) error {
-	st := startStage(a.rec, "push")
-	defer st.done()
 	if a.fab.WriteMode == fabrics.WriteModePullRequest {
-		return a.pullRequest(ctx)
+		if err := a.choosePRBranch(ctx); err != nil {
+			return err
+		}
 	}
-	if err := a.co.Push(ctx); err != nil {
-		return err
-	}
-	a.rec.Commit = a.commitSHA
-	return nil
-}
-
-// pullRequest pushes the sync's commit to an fgd/ branch and opens (or
-// updates) the fabric's pull request; the fabric branch is not touched.
-func (a *attempt) pullRequest(ctx context.Context) error {
-	if a.rep == nil {
-		return &fgderr.Error{Code: fgderr.GitHubAuth, Msg: "write_mode pull-request needs GitHub API credentials"}
-	}
-	marker := "<!-- fgd-sync fabric: " + a.fab.Name + " -->"
-	branch := "fgd/sync-" + a.p.SyncID
-	if open, ok, err := a.rep.FindOpenPR(ctx, a.fab.Repository, a.fab.Branch, marker); err != nil {
-		return err
-	} else if ok {
-		branch = open.Head
-	}
-	if err := a.co.PushBranch(ctx, branch); err != nil {
-		return err
-	}
-	title := fmt.Sprintf("fgd-sync: ingest raw/ of fabric %s", a.fab.Name)
-	body := fmt.Sprintf("%s\n\n%s\n%s", commitSummary(a.plan), marker, "Merging this applies the normalized managed/ tree.")
-	pr, err := a.rep.OpenOrUpdatePR(ctx, a.fab.Repository, branch, a.fab.Branch, title, body, marker)
+	token, err := a.lease.fence(ctx)
 	if err != nil {
 		return err
 	}
-	a.rec.Commit = a.co.Head()
-	a.rec.PullRequest = pr.URL
+	a.rec.Fence = token
+	if !initEmpty {
+		sha, err := a.co.Commit(a.fab.Path, changeOf(a.initPlan), initMessage(a.fab, a.p, a.initPlan, token))
+		if err != nil {
+			return &fgderr.Error{Code: fgderr.RepairFailed, Msg: "commit the FGD structure", Err: err}
+		}
+		a.commitSHA = sha
+	}
+	if !a.plan.Empty() {
+		sha, err := a.co.Commit(a.fab.Path, changeOf(a.plan), commitMessage(a.fab, a.p, a.plan, token))
+		if err != nil {
+			return &fgderr.Error{Code: fgderr.SyncFailed, Msg: "commit", Err: err}
+		}
+		if sha != "" {
+			a.commitSHA = sha
+		}
+	}
 	return nil
 }
+
+// push sends the commits to the fabric branch, or in pull-request mode to
+// the fgd/ branch, and opens or updates the pull request.
+func (a *attempt) push(ctx context.Context) error {
+	st := startStage(a.rec, "push")
+	defer st.done()
+	if a.fab.WriteMode != fabrics.WriteModePullRequest {
+		if err := a.co.Push(ctx); err != nil {
+			return err
+		}
+		a.rec.Commit = a.commitSHA
+		return nil
+	}
+	if err := a.co.PushBranch(ctx, a.prBranch); err != nil {
+		return err
+	}
+	title := fmt.Sprintf("fgd-sync: ingest raw/ of fabric %s", a.fab.Name)
+	body := fmt.Sprintf("%s\n\n%s\n%s", commitSummary(a.plan), prMarker(a.fab), "Merging this applies the normalized managed/ tree.")
+	pr, err := a.rep.OpenOrUpdatePR(ctx, a.fab.Repository, a.prBranch, a.fab.Branch, title, body, prMarker(a.fab))
+	if err != nil {
+		return err
+	}
+	a.rec.Commit, a.rec.PullRequest = a.commitSHA, pr.URL
+	return nil
+}
+
+// choosePRBranch is the fgd/ branch of the fabric's open pull request, or
+// a new one for this sync; the fabric branch is never touched.
+func (a *attempt) choosePRBranch(ctx context.Context) error {
+	if a.rep == nil {
+		return &fgderr.Error{Code: fgderr.GitHubAuth, Msg: "write_mode pull-request needs GitHub API credentials"}
+	}
+	a.prBranch = "fgd/sync-" + a.p.SyncID
+	open, ok, err := a.rep.FindOpenPR(ctx, a.fab.Repository, a.fab.Branch, prMarker(a.fab))
+	if err != nil {
+		return err
+	}
+	if ok {
+		a.prBranch = open.Head
+	}
+	return nil
+}
+
+func prMarker(fab fabrics.Fabric) string { return "<!-- fgd-sync fabric: " + fab.Name + " -->" }
 
 // changeOf is a plan's writes and removes as one commit's change.
 func changeOf(plan *ingestion.Plan) gitcache.Change {

@@ -18,12 +18,14 @@ type FabricStateStore interface {
 
 // CacheDropper removes a fabric's cached clones.
 type CacheDropper interface {
-	Drop(key string) error
+	DropFabric(fabric string) error
 }
 
 // CleanupHandler runs fgd:cleanup tasks: it forgets a deleted fabric's
-// cached clone, lock, pending follow-up and inventory. Records stay until
-// their TTL; the repository is never touched.
+// cached clones on this worker, lock, pending follow-up and inventory; the
+// other workers drop their clones at their next schedule refresh
+// (CachePruner). Records stay until their TTL; the repository is never
+// touched.
 type CleanupHandler struct {
 	Logger  *slog.Logger
 	Fabrics FabricSource
@@ -46,7 +48,7 @@ func (h *CleanupHandler) HandleCleanupTask(ctx context.Context, t *asynq.Task) e
 		h.Logger.Info("cleanup skipped: the fabric exists again", "fabric", p.Fabric)
 		return nil
 	}
-	if err := h.Caches.Drop(p.Fabric); err != nil {
+	if err := h.Caches.DropFabric(p.Fabric); err != nil {
 		return fmt.Errorf("drop the cache of %s: %w", p.Fabric, err)
 	}
 	if err := h.Store.DropFabric(ctx, p.Fabric); err != nil {

@@ -21,43 +21,59 @@ import (
 // covers the triggers which arrived while a sync ran, and the queued mark
 // of a manual sync.
 type FollowUpStore interface {
-	AddFollowUp(ctx context.Context, fabric string, payload []byte) ([]byte, error)
-	TakeFollowUp(ctx context.Context, fabric string) ([]byte, error)
+	AddFollowUp(ctx context.Context, fabric, id string, payload []byte, covered string, writes bool) (*store.FollowUp, error)
+	TakeFollowUp(ctx context.Context, fabric, id string) (*store.FollowUp, error)
 	ClearQueued(ctx context.Context, fabric, id string) error
 }
 
-// claim is the first thing a sync does under the lock: it is no longer
-// queued, and it covers a pending follow-up, since it reads the newest head.
-func (h *SyncHandler) claim(ctx context.Context, log *slog.Logger, p SyncPayload) {
+// claim is the first thing a sync does under the lock. It is no longer
+// queued; and when it is a follow-up, it takes over what the triggers it
+// covers asked for: it writes only if one of them asked to write. Another
+// sync leaves a pending follow-up alone, as that one may owe a write this
+// sync will not make; it runs next.
+func (h *SyncHandler) claim(ctx context.Context, log *slog.Logger, p SyncPayload, rec *store.Record) {
 	if err := h.Store.ClearQueued(ctx, p.Fabric, p.SyncID); err != nil {
 		log.Warn("could not clear the queued mark", "error", err)
 	}
-	if pending, err := h.Store.TakeFollowUp(ctx, p.Fabric); err == nil && pending != nil {
-		// The follow-up task will find nothing to do.
-		log.Debug("sync covers a pending follow-up", "follow_up", string(pending))
+	f, err := h.Store.TakeFollowUp(ctx, p.Fabric, p.SyncID)
+	if err != nil {
+		// The follow-up stays pending and runs again later: nothing is lost.
+		log.Warn("could not take the pending follow-up", "error", err)
+		return
+	}
+	if f != nil {
+		rec.Covers, rec.ValidateOnly = f.Covers, !f.Writes
+		log.Info("follow-up sync covers triggers", "covers", strings.Join(f.Covers, ","), "writes", f.Writes)
 	}
 }
 
 // coalesce answers a trigger that arrives while another sync of the fabric
-// runs: one follow-up sync is scheduled for all such triggers.
+// runs: it joins the fabric's one pending follow-up, which runs after the
+// current sync, reads the newest head, and writes if any trigger it covers
+// asked to.
 func (h *SyncHandler) coalesce(ctx context.Context, log *slog.Logger, p SyncPayload, rec *store.Record, holder string) error {
 	if strings.HasPrefix(holder, p.SyncID+"/") {
 		// Our own earlier attempt, now dead, still holds the lease.
 		return ErrWaitingForLock
 	}
-	follow := SyncPayload{SyncID: uuid.NewString(), Fabric: p.Fabric, Trigger: p.Trigger, Ref: p.Ref, Before: p.Before, After: p.After,
-		DeliveryID: p.DeliveryID, CreatedAt: time.Now().UTC()}
-	b, _ := json.Marshal(follow)
-	pending, err := h.Store.AddFollowUp(ctx, p.Fabric, b)
+	// A new follow-up starts as validate-only as this trigger is; the
+	// record of the sync it becomes carries the merged options.
+	proposed := SyncPayload{SyncID: uuid.NewString(), Fabric: p.Fabric, Trigger: p.Trigger, Ref: p.Ref, Before: p.Before, After: p.After,
+		DeliveryID: p.DeliveryID, CreatedAt: time.Now().UTC(), Options: SyncOptions{ValidateOnly: rec.ValidateOnly}}
+	b, err := json.Marshal(proposed)
+	if err != nil {
+		return fmt.Errorf("encode the follow-up: %w", err)
+	}
+	pending, err := h.Store.AddFollowUp(ctx, p.Fabric, proposed.SyncID, b, p.SyncID, !rec.ValidateOnly)
 	if err != nil {
 		return fgderr.Retryable(fgderr.Redis, "coalesce the trigger", err)
 	}
-	followUp, err := ParseSyncPayload(pending)
+	if pending.ID == p.SyncID {
+		return ErrWaitingForLock // this task is the follow-up: wait for the running sync
+	}
+	followUp, err := ParseSyncPayload(pending.Payload)
 	if err != nil {
 		return fmt.Errorf("pending follow-up: %w", err)
-	}
-	if followUp.SyncID == p.SyncID {
-		return ErrWaitingForLock // this task is the follow-up: wait for the running sync
 	}
 	task, err := NewSyncTask(followUp, append(append([]asynq.Option(nil), h.TaskOpts...), asynq.ProcessIn(DefaultFollowUpDelay))...)
 	if err != nil {

@@ -104,6 +104,9 @@ func (r *fakeRemote) Drop(key string) error {
 	return nil
 }
 
+// DropFabric is Repositories.DropFabric.
+func (r *fakeRemote) DropFabric(fabric string) error { return r.Drop(fabric + "-*") }
+
 // fakeCheckout is a clone of a fakeRemote.
 type fakeCheckout struct {
 	r     *fakeRemote

@@ -25,6 +25,7 @@ type FabricSource interface {
 type SyncStore interface {
 	RecordStore
 	LockStore
+	LockReader
 	FollowUpStore
 	InventoryStore
 	FabricStateStore
@@ -87,15 +88,16 @@ func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
 		return h.coalesce(ctx, log, p, rec, holder)
 	}
 	defer l.release(ctx)
-	h.claim(ctx, log, p)
+	h.claim(ctx, log, p, rec)
+	p.Options.ValidateOnly = rec.ValidateOnly // a follow-up's, merged
 	syncCtx, cancel := context.WithTimeoutCause(ctx, h.timeout(p), errSyncTimeout)
 	defer cancel()
 	l.keep(syncCtx, cancel)
 	if err := h.markRunning(ctx, log, rec, fab); err != nil {
 		return err
 	}
-	err = h.run(syncCtx, log, l, fab, p, rec)
-	return h.conclude(ctx, log, rec, l, syncCtx, h.timeout(p), err)
+	err = (&syncRun{h: h, log: log, lease: l, fab: fab, p: p, rec: rec}).run(syncCtx)
+	return h.conclude(ctx, log, rec, explain(syncCtx, l, h.timeout(p), err))
 }
 
 // syncPayloadOf decodes the task; a scheduled sync takes its id from the
@@ -154,17 +156,26 @@ func (h *SyncHandler) attempts() int {
 
 var errSyncTimeout = errors.New("sync timeout")
 
-// conclude turns the run's outcome into the record's final state and the
-// task's answer to asynq: nil, a retryable error, or SkipRetry.
-func (h *SyncHandler) conclude(ctx context.Context, log *slog.Logger, rec *store.Record, l *lease, syncCtx context.Context, timeout time.Duration, err error) error {
-	if l.lost() && err != nil {
-		err = fgderr.Retryable(fgderr.SyncFailed, "lost the fabric lock during the sync", err)
+// explain says why the run failed when the cause lies outside it: the
+// lease was lost, or the sync timed out.
+func explain(syncCtx context.Context, l *lease, timeout time.Duration, err error) error {
+	if err == nil {
+		return nil
 	}
-	if errors.Is(context.Cause(syncCtx), errSyncTimeout) && err != nil {
+	if why := l.lost(); why != "" && fgderr.CodeOf(err) != fgderr.SyncFailed {
+		err = errLockLost(why, err)
+	}
+	if errors.Is(context.Cause(syncCtx), errSyncTimeout) {
 		// Retried with backoff, as GitHub may just be slow; a sync that
 		// always times out is archived once the retries run out.
 		err = fgderr.Retryable(fgderr.SyncTimeout, fmt.Sprintf("the sync took longer than %s", timeout), err)
 	}
+	return err
+}
+
+// conclude turns the run's outcome into the record's final state and the
+// task's answer to asynq: nil, a retryable error, or SkipRetry.
+func (h *SyncHandler) conclude(ctx context.Context, log *slog.Logger, rec *store.Record, err error) error {
 	if err == nil {
 		h.finish(ctx, log, rec, rec.State, nil)
 		return nil

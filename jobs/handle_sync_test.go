@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -102,22 +101,5 @@ func TestLockHeldElsewhere(t *testing.T) {
 	}
 	if pushed, _ := e.remote.Pushed(); len(pushed) != 0 {
 		t.Fatalf("pushed %v while another sync held the lock", pushed)
-	}
-}
-
-// stealLock makes the fabric's lease run out and gives it to another owner,
-// as Redis does when a holder stops renewing.
-func stealLock(t *testing.T, st *store.Store, fabric, owner string) {
-	t.Helper()
-	ctx := context.Background()
-	holder, err := st.LockHolder(ctx, fabric)
-	if err != nil || holder == "" {
-		t.Fatalf("no holder to steal from: %q %v", holder, err)
-	}
-	if err := st.Unlock(ctx, fabric, holder); err != nil {
-		t.Fatal(err)
-	}
-	if got, _, err := st.TryLock(ctx, fabric, owner, DefaultLockTTL); err != nil || !got {
-		t.Fatalf("steal: %v %v", got, err)
 	}
 }

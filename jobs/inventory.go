@@ -13,6 +13,7 @@ import (
 // InventoryStore keeps each fabric's managed resources as of its last sync.
 type InventoryStore interface {
 	PutInventory(ctx context.Context, fabric string, items []store.Resource) error
+	Inventory(ctx context.Context, fabric, kind string) ([]store.Resource, error)
 }
 
 // saveInventory records the managed resources as of this sync, on the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,31 +41,44 @@ func (h *SyncHandler) reporter(ctx context.Context, repository string) (Reporter
 	return h.Reporters.Reporter(ctx, repository)
 }
 
-// pending marks sha as being ingested. A failure is only a warning: the
-// final status follows.
-func (s *syncRun) pending(ctx context.Context, sha string) {
-	if s.rep == nil {
+// pending marks the attempt's head as being ingested, once per head. A
+// failure is only a warning: the final status follows.
+func (a *attempt) pending(ctx context.Context) {
+	if a.rep == nil || slices.Contains(a.pendingOn, a.head) {
 		return
 	}
-	if err := s.rep.SetStatus(ctx, s.fab.Repository, sha, github.StatusPending, s.statusCtx, "fgd-sync is ingesting raw/"); err != nil {
-		s.rec.Warnings = append(s.rec.Warnings, ingestion.Issue{Code: fgderr.CodeOf(err), Message: "pending status not posted: " + err.Error()})
+	if err := a.rep.SetStatus(ctx, a.fab.Repository, a.head, github.StatusPending, a.statusCtx, "fgd-sync is ingesting raw/"); err != nil {
+		a.rec.Warnings = append(a.rec.Warnings, ingestion.Issue{Code: fgderr.CodeOf(err), Message: "pending status not posted: " + err.Error()})
+		return
 	}
+	a.pendingOn = append(a.pendingOn, a.head)
 }
 
-// report posts the final commit status on the head the sync processed, and
-// on its own commit when it made one; with a GitHub App, also a check run
-// whose annotations point at each rejected file and line.
-func (s *syncRun) report(ctx context.Context, plan *ingestion.Plan, commit string) error {
+// report posts the final commit status on the head the last attempt
+// ingested and on the sync's own commit; an earlier head of the sync that
+// got a pending status gets the final one too, saying which head it was
+// ingested with. With a GitHub App, the ingested head also gets a check
+// run whose annotations point at each rejected file and line.
+func (s *syncRun) report(ctx context.Context, a *attempt) error {
 	if s.rep == nil {
 		return nil
 	}
 	st := startStage(s.rec, "report")
 	defer st.done()
+	plan := a.plan
 	state, desc := github.StatusSuccess, statusSuccessText(plan)
 	if len(plan.Errors) > 0 {
 		state, desc = github.StatusFailure, statusFailureText(plan)
 	}
-	for _, sha := range []string{s.processed, commit} {
+	for _, sha := range s.pendingOn {
+		if sha == a.head {
+			continue
+		}
+		if err := s.rep.SetStatus(ctx, s.fab.Repository, sha, state, s.statusCtx, "ingested with "+shortSHA(a.head)+": "+desc); err != nil {
+			return err
+		}
+	}
+	for _, sha := range []string{a.head, a.commitSHA} {
 		if sha == "" {
 			continue
 		}
@@ -79,8 +93,10 @@ func (s *syncRun) report(ctx context.Context, plan *ingestion.Plan, commit strin
 	if len(plan.Errors) > 0 {
 		conclusion = "failure"
 	}
-	return s.rep.CreateCheckRun(ctx, s.fab.Repository, s.processed, s.statusCtx, conclusion, desc, commitSummary(plan), annotations(s.fab, plan))
+	return s.rep.CreateCheckRun(ctx, s.fab.Repository, a.head, s.statusCtx, conclusion, desc, commitSummary(plan), annotations(s.fab, plan))
 }
+
+func shortSHA(sha string) string { return sha[:min(len(sha), 7)] }
 
 // annotations point at each rejected file and line.
 func annotations(fab fabrics.Fabric, plan *ingestion.Plan) []github.Annotation {
@@ -113,21 +129,23 @@ func statusFailureText(p *ingestion.Plan) string {
 }
 
 // commitMessage says what was ingested and ends with the trailers.
-func commitMessage(fab fabrics.Fabric, p SyncPayload, plan *ingestion.Plan) string {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "fgd-sync: ingest raw/ of fabric %s\n\n%s\n", fab.Name, commitSummary(plan))
-	fmt.Fprintf(&sb, "\nFGD-Sync-Id: %s\nFGD-Trigger: %s\n", p.SyncID, p.Trigger)
-	return sb.String()
+func commitMessage(fab fabrics.Fabric, p SyncPayload, plan *ingestion.Plan, fence int64) string {
+	return fmt.Sprintf("fgd-sync: ingest raw/ of fabric %s\n\n%s\n\n%s", fab.Name, commitSummary(plan), trailers(p, fence))
 }
 
 // initMessage lists the skeleton files a new fabric's first commit creates.
-func initMessage(fab fabrics.Fabric, p SyncPayload, plan *ingestion.Plan) string {
+func initMessage(fab fabrics.Fabric, p SyncPayload, plan *ingestion.Plan, fence int64) string {
 	created := make([]string, 0, len(plan.Writes))
 	for _, w := range plan.Writes {
 		created = append(created, "- "+w.Path)
 	}
-	return fmt.Sprintf("fgd-sync: initialize the FGD structure of fabric %s\n\nCreated:\n%s\n\nFGD-Sync-Id: %s\nFGD-Trigger: %s\n",
-		fab.Name, strings.Join(created, "\n"), p.SyncID, p.Trigger)
+	return fmt.Sprintf("fgd-sync: initialize the FGD structure of fabric %s\n\nCreated:\n%s\n\n%s", fab.Name, strings.Join(created, "\n"), trailers(p, fence))
+}
+
+// trailers end every commit of fgd-sync: the sync, its trigger, and the
+// fencing token it held when it committed.
+func trailers(p SyncPayload, fence int64) string {
+	return fmt.Sprintf("FGD-Sync-Id: %s\nFGD-Trigger: %s\nFGD-Fence: %d\n", p.SyncID, p.Trigger, fence)
 }
 
 func commitSummary(plan *ingestion.Plan) string {

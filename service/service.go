@@ -200,7 +200,7 @@ func Worker(cfg config.Config, rdb redis.UniversalClient, conn asynq.RedisConnOp
 	return worker.Options{
 		Redis: rdb, Concurrency: cfg.WorkerPoolSize, Logger: log, Sync: sync,
 		Health:   jobs.NewHealthHandler(log, ping, asynq.NewInspectorFromRedisClient(rdb), jobs.DefaultQueue, metrics),
-		Schedule: &jobs.Schedule{Fabrics: reg}, SchedulerConn: conn,
+		Schedule: &jobs.Schedule{Fabrics: reg, Prune: sync.CachePruner()}, SchedulerConn: conn,
 	}, nil
 }
 
