@@ -436,9 +436,13 @@ func TestCleanup(t *testing.T) {
 		t.Fatalf("create: %d %v", st, out)
 	}
 	a.waitRecord(out["sync_id"].(string), time.Minute)
-	cache := filepath.Join(a.dataDir, "dc1")
-	if _, err := os.Stat(cache); err != nil {
-		t.Fatal("no cache after the init sync")
+	// The clone is named after the fabric, its clone URL and branch.
+	clones := func() []string {
+		m, _ := filepath.Glob(filepath.Join(a.dataDir, "dc1-*"))
+		return m
+	}
+	if len(clones()) != 1 {
+		t.Fatalf("clones after the init sync: %v, want one", clones())
 	}
 	if st, _ := a.call("DELETE", "/api/v1/fabrics/dc1", nil, adminToken); st != 200 {
 		t.Fatalf("delete: %d", st)
@@ -446,11 +450,11 @@ func TestCleanup(t *testing.T) {
 	a.waitNoScheduleFor(t, "dc1")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := os.Stat(cache); os.IsNotExist(err) {
+		if len(clones()) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the cache was not dropped")
+			t.Fatalf("the cache was not dropped: %v", clones())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -85,7 +85,9 @@ func (s *Store) ClearQueued(ctx context.Context, fabric, id string) error {
 }
 
 // DropFabric removes a deleted fabric's lock, pending follow-up, queued
-// mark and inventory. Its records stay until their TTL.
+// mark and inventory. Its records stay until their TTL, and its fencing
+// counter stays, so that tokens never repeat.
 func (s *Store) DropFabric(ctx context.Context, fabric string) error {
-	return s.rdb.Del(ctx, s.lockKey(fabric), s.followUpKey(fabric), s.queuedKey(fabric), s.inventoryKey(fabric)).Err()
+	return s.rdb.Del(ctx, s.lockKey(fabric), s.followUpKey(fabric), s.coversKey(fabric), s.legacyFollowUpKey(fabric),
+		s.queuedKey(fabric), s.inventoryKey(fabric)).Err()
 }

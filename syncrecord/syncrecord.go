@@ -56,6 +56,11 @@ type Record struct {
 	PullRequest   string `json:"pull_request,omitempty"`
 	CoalescedInto string `json:"coalesced_into,omitempty"`
 	ValidateOnly  bool   `json:"validate_only,omitempty"`
+	// Covers lists the syncs a follow-up covers, each of which names it in
+	// CoalescedInto. Fence is the fencing token the sync took right before
+	// its push, also in its commits' FGD-Fence trailer.
+	Covers []string `json:"covers,omitempty"`
+	Fence  int64    `json:"fence,omitempty"`
 }
 
 // Resource is one entry of a fabric's inventory: the desired state of one
