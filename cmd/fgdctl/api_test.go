@@ -376,11 +376,20 @@ func TestCompleteFabricNames(t *testing.T) {
 			t.Fatalf("fabric add: %d %s", code, errOut)
 		}
 	}
-	for _, args := range [][]string{{"fabric", "get", ""}, {"sync", ""}, {"syncs", "--limit", "3", ""}} {
+	for _, args := range [][]string{{"fabric", "get", ""}, {"sync", ""}, {"syncs", "--limit", "3", ""},
+		{"token", "create", "ci", "--fabrics", ""}, {"audit", "--fabric", ""}} {
 		code, out, _ := s.fgdctl(append([]string{"__complete"}, args...)...)
 		if code != 0 || !strings.Contains(out, "dc1\tacme/dc1") || !strings.Contains(out, "lab\tacme/lab") {
 			t.Fatalf("__complete %v: exit %d\n%s", args, code, out)
 		}
+	}
+	code, secret, errOut := s.fgdctl("token", "create", "ci-dc1", "--role", "trigger", "--fabrics", "dc1")
+	if code != 0 {
+		t.Fatalf("token create: %d %s", code, errOut)
+	}
+	s.secrets = append(s.secrets, strings.TrimSpace(secret))
+	if code, out, _ := s.fgdctl("__complete", "token", "rm", ""); code != 0 || !strings.Contains(out, "ci-dc1\ttrigger on dc1") {
+		t.Fatalf("__complete token rm: exit %d\n%s", code, out)
 	}
 	// Without a token there is nothing to ask: no names, no error.
 	if code, out, _ := fgdctl("__complete", "fabric", "get", ""); code != 0 || strings.Contains(out, "dc1") {
