@@ -71,18 +71,19 @@ func Boot(ctx context.Context, role config.Role, program string, args []string, 
 		fmt.Fprintf(stderr, "%s: configuration error: %v\n", program, err)
 		return nil, 2
 	}
-	if role == config.RoleWebhook && cfg.Embedded() {
-		if err := fillDevCredentials(&cfg, stderr); err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", program, err)
-			return nil, 1
-		}
-	}
 	log := NewLogger(stdout, cfg.LogLevel)
 	log.Info(program+" starting", "build", buildinfo.Get())
 	p, err := Open(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: configuration error: %v\n", program, err)
 		return nil, 2
+	}
+	if role == config.RoleWebhook && cfg.Embedded() {
+		if err := fillDevCredentials(&p.Config, stderr); err != nil {
+			p.Close()
+			fmt.Fprintf(stderr, "%s: %v\n", program, err)
+			return nil, 1
+		}
 	}
 	return p, 0
 }
