@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/fabrics"
@@ -38,8 +39,9 @@ type Process struct {
 }
 
 // Open reads the fabrics file, connects to Redis (or starts the embedded
-// one) and starts putting the fabrics file into the registry; that goes on
-// in the background while Redis does not answer, until ctx ends.
+// one) and puts the fabrics file into the registry: at once when Redis
+// answers, in the background while it does not, and again if Redis loses
+// it, until ctx ends.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Process, error) {
 	list, err := loadFabrics(cfg)
 	if err != nil {
@@ -50,7 +52,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Process, e
 		return nil, err
 	}
 	p := &Process{Config: cfg, Log: log, Redis: rds, Registry: registry.New(rds.Client, ""), Fabrics: list}
-	upsertFabrics(ctx, p.Registry, list, log)
+	upsertFabrics(ctx, rds.Client, p.Registry, list, log)
 	return p, nil
 }
 
@@ -126,15 +128,28 @@ func loadFabrics(cfg config.Config) ([]fabrics.Fabric, error) {
 	return list, nil
 }
 
-// upsertFabrics puts the fabrics file into the registry. Redis may be down
-// at start-up, which is not fatal: it keeps trying in the background until
-// it succeeds or ctx ends.
-func upsertFabrics(ctx context.Context, reg *registry.Registry, list []fabrics.Fabric, log *slog.Logger) {
+// fabricsFileMarker is set once the fabrics file is in the registry. Only
+// a Redis that lost its data (restarted without persistence) loses it; the
+// file is then upserted again, or every webhook for its fabrics would be
+// ignored until the next restart of the process.
+const fabricsFileMarker = "fgd:fabrics-file-upserted"
+
+// fabricsFileCheck is how often the marker is looked for, and how often an
+// upsert that failed (Redis down) is tried again.
+const fabricsFileCheck = 2 * time.Second
+
+// upsertFabrics puts the fabrics file into the registry, now if Redis
+// answers, else in the background, and again whenever Redis has lost it,
+// until ctx ends.
+func upsertFabrics(ctx context.Context, rdb redis.UniversalClient, reg *registry.Registry, list []fabrics.Fabric, log *slog.Logger) {
 	if len(list) == 0 {
 		return
 	}
-	try := func() bool {
+	upsert := func() bool {
 		created, err := reg.UpsertAll(ctx, list)
+		if err == nil {
+			err = rdb.Set(ctx, fabricsFileMarker, time.Now().UTC().Format(time.RFC3339), 0).Err()
+		}
 		if err != nil {
 			log.Warn("fabrics file not yet in the registry; retrying", "error", err)
 			return false
@@ -142,20 +157,23 @@ func upsertFabrics(ctx context.Context, reg *registry.Registry, list []fabrics.F
 		log.Info("fabrics file upserted into the registry", "fabrics", len(list), "new", len(created))
 		return true
 	}
-	if try() {
-		return
-	}
+	loaded := upsert()
 	go func() {
-		tick := time.NewTicker(2 * time.Second)
+		tick := time.NewTicker(fabricsFileCheck)
 		defer tick.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				if try() {
-					return
-				}
+			}
+			if !loaded {
+				loaded = upsert()
+				continue
+			}
+			if n, err := rdb.Exists(ctx, fabricsFileMarker).Result(); err == nil && n == 0 {
+				log.Warn("Redis no longer holds the fabrics file (restarted without its data?); upserting it again")
+				loaded = upsert()
 			}
 		}
 	}()

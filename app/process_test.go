@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/githedgehog/fgd-sync/app"
 	"github.com/githedgehog/fgd-sync/config"
@@ -142,4 +143,27 @@ func writeTemp(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestFabricsFileAfterRedisLostItsData: a Redis restarted without its data
+// gets the fabrics file again from the running process, with no restart of
+// it, so that webhooks for its fabrics are not ignored.
+func TestFabricsFileAfterRedisLostItsData(t *testing.T) {
+	rs := testredis.NewPrivate(t, testredis.Options{})
+	w := newWorld(t, rs.URL, "0")
+	p := w.open(config.RoleWorker, nil)
+	ctx := context.Background()
+	if _, err := p.Registry.Fabric(ctx, "dc1"); err != nil {
+		t.Fatalf("the fabrics file is not in the registry at start: %v", err)
+	}
+	if err := p.Redis.Client.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the fabrics file to be upserted again", func() bool {
+		_, err := p.Registry.Fabric(ctx, "dc1")
+		return err == nil
+	})
+	if !strings.Contains(w.logs.String(), "upserting it again") {
+		t.Fatal("the process did not say why it upserted the fabrics file again")
+	}
 }
