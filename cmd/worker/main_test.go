@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,6 +59,23 @@ func TestWorkerBadAppKeyExitsTwo(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr)
 	if code != 2 || !strings.Contains(stderr.String(), "HEDGEHOG_FGD_GITHUB_APP_PRIVATE_KEY_FILE") {
+		t.Fatalf("exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestWorkerBusyHealthPortExitsTwo: a health address that cannot be listened
+// on is a configuration error naming the variable.
+func TestWorkerBusyHealthPortExitsTwo(t *testing.T) {
+	rs := testredis.New(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	env := map[string]string{"HEDGEHOG_FGD_REDIS_URL": rs.URL, "HEDGEHOG_FGD_WORKER_METRICS_ADDR": busy.Addr().String()}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "HEDGEHOG_FGD_WORKER_METRICS_ADDR") {
 		t.Fatalf("exit %d, %q", code, stderr.String())
 	}
 }
