@@ -20,7 +20,9 @@ func Open(dir string, opts Options) (*Dir, error) { return nil, errUnsupported }
 func OpenBeneath(root, sub string, opts Options) (*Dir, error) { return nil, errUnsupported }
 
 // Apply fails.
-func (d *Dir) Apply(ctx context.Context, writes []File, removes []string) error { return errUnsupported }
+func (d *Dir) Apply(ctx context.Context, writes []File, removes []string) error {
+	return errUnsupported
+}
 
 // PruneEmpty fails.
 func (d *Dir) PruneEmpty(sub string) error { return errUnsupported }

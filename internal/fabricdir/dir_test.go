@@ -176,7 +176,9 @@ func TestApplyRefusesBadPaths(t *testing.T) {
 				name string
 				do   func() error
 			}{
-				{"write", func() error { return d.Apply(context.Background(), []File{{Path: "ok.yaml"}, {Path: p, Data: []byte("x")}}, nil) }},
+				{"write", func() error {
+					return d.Apply(context.Background(), []File{{Path: "ok.yaml"}, {Path: p, Data: []byte("x")}}, nil)
+				}},
 				{"remove", func() error { return d.Apply(context.Background(), nil, []string{p}) }},
 			} {
 				if err := call.do(); !errors.Is(err, ErrInvalidPath) {
