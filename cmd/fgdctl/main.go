@@ -3,13 +3,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"testing/fstest"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/githedgehog/fgd-sync/ingestion"
+	"github.com/githedgehog/fgd-sync/internal/fabricdir"
 )
 
 func main() {
@@ -198,12 +199,10 @@ func cmdIngest(args []string, stdout, stderr io.Writer) int {
 	}
 	ingestDone := time.Now().UTC()
 	if !*dryRun {
-		if err := ingestion.Apply(plan, rootWriter{root}); err != nil {
+		if err := applyPlan(pos[0], plan, ingestion.RawDir, ingestion.ManagedDir); err != nil {
 			fmt.Fprintln(stderr, "fgdctl: apply:", err)
 			return exitRejected
 		}
-		pruneEmptyDirs(root, ingestion.RawDir)
-		pruneEmptyDirs(root, ingestion.ManagedDir)
 	}
 	finished := time.Now().UTC()
 
@@ -257,33 +256,31 @@ func printIssues(w io.Writer, p *ingestion.Plan) {
 	}
 }
 
-// rootWriter applies a plan inside an os.Root.
-type rootWriter struct{ root *os.Root }
-
-func (w rootWriter) WriteFile(name string, data []byte) error {
-	if err := w.root.MkdirAll(path.Dir(name), 0o755); err != nil {
+// applyPlan writes and removes the plan's files in dir, then removes the
+// folders below prune that it emptied, as git would. No symlink below dir is
+// followed.
+func applyPlan(dir string, plan *ingestion.Plan, prune ...string) error {
+	d, err := fabricdir.Open(dir, fabricdir.Options{})
+	if err != nil {
 		return err
 	}
-	return w.root.WriteFile(name, data, 0o644)
-}
-
-func (w rootWriter) Remove(name string) error { return w.root.Remove(name) }
-
-// pruneEmptyDirs removes folders below dir that ingestion emptied, as git
-// would; dir itself stays.
-func pruneEmptyDirs(root *os.Root, dir string) {
-	var dirs []string
-	_ = fs.WalkDir(root.FS(), dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && p != dir {
-			dirs = append(dirs, p)
+	defer d.Close()
+	writes := make([]fabricdir.File, len(plan.Writes))
+	for i, w := range plan.Writes {
+		writes[i] = fabricdir.File{Path: w.Path, Data: w.Content}
+	}
+	if err := d.Apply(context.Background(), writes, plan.Removes); err != nil {
+		if errors.Is(err, fabricdir.ErrSymlink) {
+			return fmt.Errorf("%s %w", ingestion.CodeSymlink, err)
 		}
-		return nil
-	})
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if entries, err := fs.ReadDir(root.FS(), dirs[i]); err == nil && len(entries) == 0 {
-			_ = root.Remove(dirs[i])
+		return err
+	}
+	for _, sub := range prune {
+		if err := d.PruneEmpty(sub); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
@@ -406,7 +403,7 @@ func cmdInit(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fgdctl: init:", err)
 		return exitRejected
 	}
-	if err := ingestion.Apply(plan, rootWriter{root}); err != nil {
+	if err := applyPlan(dir, plan); err != nil {
 		fmt.Fprintln(stderr, "fgdctl: init:", err)
 		return exitRejected
 	}
