@@ -117,7 +117,15 @@ func (d *Dir) Apply(ctx context.Context, writes []File, removes []string) error 
 		}
 		parents[i] = fd
 	}
-	err := d.parallel(ctx, len(writes), func(i int) error {
+	var order []int // nil: as given
+	if d.opts.Workers > 1 {
+		order = spreadByFolder(parents)
+	}
+	err := d.parallel(ctx, len(writes), func(k int) error {
+		i := k
+		if order != nil {
+			i = order[k]
+		}
 		_, base := splitPath(writes[i].Path)
 		if err := d.writeFile(parents[i], base, writes[i].Data); err != nil {
 			return fmt.Errorf("write %s: %w", writes[i].Path, err)
@@ -158,6 +166,33 @@ func (d *Dir) remove(ctx context.Context, removes []string) error {
 		}
 		return nil
 	})
+}
+
+// spreadByFolder orders the writes so that neighbours are in different
+// folders: creating a file locks its folder, so writers that take
+// consecutive writes then rarely wait for each other.
+func spreadByFolder(parents []int) []int {
+	groups := map[int][]int{}
+	var folders []int
+	for i, fd := range parents {
+		if _, ok := groups[fd]; !ok {
+			folders = append(folders, fd)
+		}
+		groups[fd] = append(groups[fd], i)
+	}
+	order := make([]int, 0, len(parents))
+	for round := 0; len(folders) > 0; round++ {
+		left := folders[:0]
+		for _, fd := range folders {
+			g := groups[fd]
+			order = append(order, g[round])
+			if round+1 < len(g) {
+				left = append(left, fd)
+			}
+		}
+		folders = left
+	}
+	return order
 }
 
 // parallel runs do(0..n-1) on up to Options.Workers goroutines; the first

@@ -535,3 +535,20 @@ func TestApplyErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSpreadByFolder(t *testing.T) {
+	tests := []struct {
+		parents []int
+		want    []int
+	}{
+		{parents: nil, want: []int{}},
+		{parents: []int{5, 5, 5}, want: []int{0, 1, 2}},
+		{parents: []int{5, 5, 5, 6, 6, 7}, want: []int{0, 3, 5, 1, 4, 2}},
+		{parents: []int{7, 5, 7, 5}, want: []int{0, 1, 2, 3}},
+	}
+	for _, tc := range tests {
+		if got := spreadByFolder(tc.parents); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("spreadByFolder(%v) = %v, want %v", tc.parents, got, tc.want)
+		}
+	}
+}
