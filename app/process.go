@@ -65,6 +65,10 @@ func (p *Process) Close() { p.Redis.Close() }
 // has printed one line naming the variable and returns the exit code (2 for
 // bad configuration, 0 for -h); the caller exits with it.
 func Boot(ctx context.Context, role config.Role, program string, args []string, getenv func(string) string, stdout, stderr io.Writer) (*Process, int) {
+	if wantsVersion(args) {
+		fmt.Fprintf(stdout, "%s %s\n", program, buildinfo.Get())
+		return nil, 0
+	}
 	cfg, err := config.Load(role, args, getenv)
 	if errors.Is(err, config.ErrHelp) {
 		config.PrintUsage(stderr, program)
@@ -89,6 +93,17 @@ func Boot(ctx context.Context, role config.Role, program string, args []string, 
 		}
 	}
 	return p, 0
+}
+
+// wantsVersion reports whether args ask for the version (--version or
+// -version, anywhere), which needs no configuration.
+func wantsVersion(args []string) bool {
+	for _, a := range args {
+		if a == "--version" || a == "-version" {
+			return true
+		}
+	}
+	return false
 }
 
 // NewLogger returns a JSON slog logger at the configured level.

@@ -73,3 +73,19 @@ func TestRouterErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestVersionEndpoint: GET /version answers the build, as fgd_build_info
+// and --version show it.
+func TestVersionEndpoint(t *testing.T) {
+	srv := httptest.NewServer(openWebhook(t, testredis.NewPrivate(t, testredis.Options{}), io.Discard, nil))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct{ Version, Commit, Go string }
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 200 || got.Version == "" || !strings.HasPrefix(got.Go, "go") {
+		t.Fatalf("status %d, %+v, %v", resp.StatusCode, got, err)
+	}
+}

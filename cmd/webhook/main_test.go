@@ -248,3 +248,12 @@ func TestTwoListeners(t *testing.T) {
 		t.Fatalf("healthcheck: exit %d %s", code, probeErr.String())
 	}
 }
+
+// TestVersion: --version needs no configuration and names the build.
+func TestVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"--version"}, func(string) string { return "" }, &stdout, &stderr)
+	if code != 0 || !strings.HasPrefix(stdout.String(), "fgd-webhook ") || !strings.Contains(stdout.String(), "commit") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+}

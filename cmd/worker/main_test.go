@@ -79,3 +79,14 @@ func TestWorkerBusyHealthPortExitsTwo(t *testing.T) {
 		t.Fatalf("exit %d, %q", code, stderr.String())
 	}
 }
+
+// TestVersion: --version needs no configuration and names the build.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"-log-level", "debug", "--version"}} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr)
+		if code != 0 || !strings.HasPrefix(stdout.String(), "fgd-worker ") || !strings.Contains(stdout.String(), "commit") {
+			t.Fatalf("%v: exit %d, stdout %q, stderr %q", args, code, stdout.String(), stderr.String())
+		}
+	}
+}
