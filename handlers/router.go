@@ -48,9 +48,6 @@ func NewRouter(c RouterConfig) http.Handler {
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	r.Get("/version", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, buildinfo.Get())
-	})
 	r.Get("/readyz", func(w http.ResponseWriter, req *http.Request) {
 		ctx, cancel := context.WithTimeout(req.Context(), readyTimeout)
 		defer cancel()
@@ -62,6 +59,10 @@ func NewRouter(c RouterConfig) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	if c.Admin != nil {
+		// The build is for operators: served where the admin API is.
+		r.Get("/version", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, buildinfo.Get())
+		})
 		r.Mount("/api/v1", c.Admin)
 	}
 	if c.Monitoring != nil {
