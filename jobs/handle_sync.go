@@ -62,6 +62,7 @@ type SyncHandler struct {
 	LockTTL   time.Duration
 	Attempts  int            // push attempts when the remote moves
 	TaskOpts  []asynq.Option // for follow-up tasks (the queue)
+	Metrics   *SyncMetrics   // nil: no metrics
 }
 
 // HandleSyncTask processes one sync task.
@@ -181,6 +182,7 @@ func explain(taskCtx, syncCtx context.Context, l *lease, timeout time.Duration, 
 // conclude turns the run's outcome into the record's final state and the
 // task's answer to asynq: nil, a retryable error, or SkipRetry.
 func (h *SyncHandler) conclude(ctx context.Context, log *slog.Logger, rec *store.Record, err error) error {
+	h.Metrics.stages(rec)
 	if err == nil {
 		h.finish(ctx, log, rec, rec.State, nil)
 		return nil
