@@ -17,14 +17,12 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/internal/buildinfo"
-	"github.com/githedgehog/fgd-sync/internal/buildinfo/buildinfometrics"
+	"github.com/githedgehog/fgd-sync/internal/metrics"
 	"github.com/githedgehog/fgd-sync/registry"
 )
 
@@ -113,14 +111,21 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// NewMetrics returns a process's Prometheus registry: the Go runtime and
-// process collectors and fgd_build_info. Each process has its own; nothing
-// goes on the global default registry.
-func NewMetrics() *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	_ = buildinfometrics.Register(reg) // only fails on a second registration, which a fresh registry cannot have
-	return reg
+// Metrics is a process's metrics: its own Prometheus registry (nothing goes
+// on the global default one) with the Go and process collectors,
+// fgd_build_info, the circuit breakers, the GitHub rate limits, the sync
+// metrics and, once NewWebhook or NewWorker has it, asynq's queue metrics.
+type Metrics = metrics.WorkerRegistry
+
+// NewMetrics returns a process's metrics. It panics only on a duplicate
+// registration on its fresh registry: a programming error, as with
+// prometheus.MustRegister.
+func NewMetrics() *Metrics {
+	m, err := metrics.NewWorkerRegistry(metrics.Options{})
+	if err != nil {
+		panic(err)
+	}
+	return m
 }
 
 // ExitCode is the exit code for a start-up error: 2 for configuration.

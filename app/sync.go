@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/github"
@@ -19,14 +18,14 @@ import (
 // newSyncHandler wires the sync job: the fabric registry, the Redis store,
 // the repository cache, the GitHub API and the CRD bundle. It is the only
 // place a jobs.SyncHandler is built.
-func newSyncHandler(p *Process, metrics prometheus.Registerer) (*jobs.SyncHandler, error) {
+func newSyncHandler(p *Process, m *Metrics) (*jobs.SyncHandler, error) {
 	cfg := p.Config
 	bundle, err := ingestion.LoadBundle()
 	if err != nil {
 		return nil, fmt.Errorf("load the CRD bundle: %w", err)
 	}
-	breakers := github.NewBreakers(github.DefaultBreakerSettings, metrics)
-	creds, err := newCredentials(cfg, breakers.Transport(nil))
+	breakers := m.Breakers
+	creds, err := newCredentials(cfg, breakers.Transport(nil), m.RateLimits)
 	if err != nil {
 		return nil, err
 	}
@@ -44,20 +43,23 @@ func newSyncHandler(p *Process, metrics prometheus.Registerer) (*jobs.SyncHandle
 		Bundle:    bundle,
 		APIURL:    cfg.GitHubAPIURL,
 		Timeout:   cfg.SyncTimeout,
+		Metrics:   m.Syncs,
 	}, nil
 }
 
 // newCredentials returns GitHub App credentials when an App is configured,
 // else token credentials (possibly empty: git without credentials, no API).
-func newCredentials(cfg config.Config, transport http.RoundTripper) (github.Credentials, error) {
+func newCredentials(cfg config.Config, transport http.RoundTripper, limits *github.RateLimits) (github.Credentials, error) {
 	if cfg.GitHubAppID != 0 {
 		c, err := github.NewAppCredentials(cfg.GitHubAPIURL, cfg.GitHubAppID, cfg.GitHubAppKeyFile, transport)
 		if err != nil {
 			return nil, &config.Error{Var: config.VarGitHubAppKeyFile, Msg: "is not a usable GitHub App private key (RSA PEM expected)"}
 		}
+		c.RateLimits = limits
 		return c, nil
 	}
-	c, err := github.NewTokenCredentials(cfg.GitHubAPIURL, cfg.GitHubToken.Reveal(), &http.Client{Transport: transport, Timeout: 30 * time.Second})
+	c, err := github.NewTokenCredentials(cfg.GitHubAPIURL, cfg.GitHubToken.Reveal(),
+		&http.Client{Transport: limits.Transport(github.TokenInstallation, transport), Timeout: 30 * time.Second})
 	if err != nil {
 		return nil, &config.Error{Var: config.VarGitHubAPIURL, Msg: "is not a usable API URL"}
 	}

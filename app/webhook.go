@@ -7,7 +7,6 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/handlers"
@@ -26,7 +25,10 @@ type Webhook struct {
 // NewWebhook wires the webhook server on p, its metrics on metrics. With
 // cfg.RedisMinReplicas > 0 every enqueue (webhook and admin API) is
 // acknowledged only once WAIT confirms that many replicas hold it.
-func NewWebhook(p *Process, metrics *prometheus.Registry) (*Webhook, error) {
+func NewWebhook(p *Process, metrics *Metrics) (*Webhook, error) {
+	if err := metrics.CollectQueues(p.Redis.Client); err != nil {
+		return nil, err
+	}
 	cfg, log := p.Config, p.Log
 	w := &Webhook{}
 	var queue handlers.TaskEnqueuer = asynq.NewClientFromRedisClient(p.Redis.Client)
@@ -48,7 +50,7 @@ func NewWebhook(p *Process, metrics *prometheus.Registry) (*Webhook, error) {
 		secrets[i] = []byte(s.Reveal())
 	}
 	receiver := &handlers.WebhookHandler{
-		Secrets: secrets, Fabrics: p.Registry, Queue: queue, Metrics: handlers.NewMetrics(metrics),
+		Secrets: secrets, Fabrics: p.Registry, Queue: queue, Metrics: handlers.NewMetrics(metrics.Registry.Registry),
 		Logger: log, EnqueueTimeout: enqueueTimeout,
 	}
 	adminAPI := &handlers.AdminAPI{

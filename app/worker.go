@@ -11,11 +11,10 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/jobs"
+	"github.com/githedgehog/fgd-sync/store"
 )
 
 // DefaultScheduleRefresh is how often the worker re-reads the schedule from
@@ -34,21 +33,24 @@ type Worker struct {
 	log     *slog.Logger
 	sync    *jobs.SyncHandler
 	health  *jobs.HealthHandler
-	metrics *prometheus.Registry
+	metrics *Metrics
 	ln      net.Listener // the health and metrics listener; nil for none
 	serving atomic.Bool  // /healthz answers 200 while tasks are being taken
 }
 
 // NewWorker wires a worker on p, its metrics on metrics. It listens on
 // cfg.WorkerMetricsAddr at once, so that a busy port is a start-up error.
-func NewWorker(p *Process, metrics *prometheus.Registry) (*Worker, error) {
+func NewWorker(p *Process, metrics *Metrics) (*Worker, error) {
+	if err := metrics.CollectQueues(p.Redis.Client); err != nil {
+		return nil, err
+	}
 	sync, err := newSyncHandler(p, metrics)
 	if err != nil {
 		return nil, err
 	}
 	w := &Worker{
 		p: p, log: p.Log, sync: sync, metrics: metrics,
-		health: jobs.NewHealthHandler(p.Log, pinger{p.Redis}, asynq.NewInspectorFromRedisClient(p.Redis.Client), jobs.DefaultQueue, metrics),
+		health: jobs.NewHealthHandler(p.Log, pinger{p.Redis}, asynq.NewInspectorFromRedisClient(p.Redis.Client), jobs.DefaultQueue, metrics.Registry.Registry),
 	}
 	if addr := p.Config.WorkerMetricsAddr; addr != "" {
 		if w.ln, err = net.Listen("tcp", addr); err != nil {
@@ -61,7 +63,7 @@ func NewWorker(p *Process, metrics *prometheus.Registry) (*Worker, error) {
 // NewEmbeddedWorker is the worker inside the webhook process of make run:
 // it logs as "embedded-worker" and serves no HTTP of its own (the webhook
 // server has /healthz and /metrics).
-func NewEmbeddedWorker(p *Process, metrics *prometheus.Registry) (*Worker, error) {
+func NewEmbeddedWorker(p *Process, metrics *Metrics) (*Worker, error) {
 	inner := *p
 	inner.Log = p.Log.With("process", "embedded-worker")
 	inner.Config.WorkerMetricsAddr = ""
@@ -114,6 +116,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	stopHTTP := w.serveHealth()
+	go w.seedMetrics(ctx)
 	w.serving.Store(true)
 	w.log.Info("worker started", "concurrency", cfg.WorkerPoolSize, "redis", w.p.Redis.Conn.String(),
 		"shutdown_timeout", shutdown.String(), "health_addr", w.HealthAddr())
@@ -146,7 +149,7 @@ func (w *Worker) startScheduler() (*asynq.PeriodicTaskManager, error) {
 		refresh = DefaultScheduleRefresh
 	}
 	mgr, err := asynq.NewPeriodicTaskManager(asynq.PeriodicTaskManagerOpts{
-		PeriodicTaskConfigProvider: &jobs.Schedule{Fabrics: w.p.Registry, Prune: w.sync.CachePruner()},
+		PeriodicTaskConfigProvider: &jobs.Schedule{Fabrics: w.p.Registry, Prune: w.sync.CachePruner(), Metrics: w.metrics.Syncs},
 		RedisConnOpt:               w.p.Redis.Conn.AsynqConnOpt(),
 		SyncInterval:               refresh,
 		SchedulerOpts:              &asynq.SchedulerOpts{Logger: asynqLogger{w.log.With("role", "scheduler")}},
@@ -177,7 +180,7 @@ func (w *Worker) serveHealth() func() {
 		_, _ = rw.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	if w.p.Config.MetricsEnabled {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(w.metrics, promhttp.HandlerOpts{}))
+		mux.Handle("GET /metrics", w.metrics.Handler())
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
@@ -204,4 +207,24 @@ func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "compone
 func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
 func (a asynqLogger) Fatal(args ...any) {
 	a.l.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
+}
+
+// seedMetrics sets the last-success gauges from the stored records, so a
+// restart does not hide a fabric that stopped syncing before it. Redis may
+// be down at start-up: it tries again every 2 s until it succeeds or the
+// worker stops.
+func (w *Worker) seedMetrics(ctx context.Context) {
+	records := store.New(w.p.Redis.Client, "")
+	for {
+		err := w.metrics.Syncs.SeedLastSuccess(ctx, w.p.Registry, records)
+		if err == nil {
+			return
+		}
+		w.log.Warn("sync metrics not yet seeded from the records; retrying", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+	}
 }

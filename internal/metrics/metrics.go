@@ -44,6 +44,8 @@ type Registry struct {
 	Breakers *github.Breakers
 	// RateLimits record the GitHub rate limit this process's API calls see.
 	RateLimits *github.RateLimits
+
+	queues bool // asynq's queue collector is registered
 }
 
 // NewRegistry returns the registry of a process that runs no syncs (the
@@ -59,12 +61,6 @@ func NewRegistry(o Options) (*Registry, error) {
 	if err := buildinfometrics.Register(reg); err != nil {
 		return nil, err
 	}
-	if o.Redis != nil {
-		queues := scrapeTime{asynqmetrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(o.Redis))}
-		if err := reg.Register(queues); err != nil {
-			return nil, fmt.Errorf("register asynq's queue metrics: %w", err)
-		}
-	}
 	settings := o.Breakers
 	if settings == (github.BreakerSettings{}) {
 		settings = github.DefaultBreakerSettings
@@ -73,7 +69,28 @@ func NewRegistry(o Options) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Registry{Registry: reg, Breakers: github.NewBreakers(settings, reg), RateLimits: rl}, nil
+	r := &Registry{Registry: reg, Breakers: github.NewBreakers(settings, reg), RateLimits: rl}
+	if o.Redis != nil {
+		if err := r.CollectQueues(o.Redis); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// CollectQueues adds asynq's queue metrics, read from rdb at every scrape.
+// A second call does nothing, so the webhook server and the worker inside
+// it (make run) can share one registry.
+func (r *Registry) CollectQueues(rdb redis.UniversalClient) error {
+	if r.queues {
+		return nil
+	}
+	queues := scrapeTime{asynqmetrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(rdb))}
+	if err := r.Register(queues); err != nil {
+		return fmt.Errorf("register asynq's queue metrics: %w", err)
+	}
+	r.queues = true
+	return nil
 }
 
 // WorkerRegistry is a worker's metrics: a Registry and the sync metrics.
