@@ -122,7 +122,9 @@ func (h *SyncHandler) fabric(ctx context.Context, log *slog.Logger, p SyncPayloa
 	fab, err := h.Fabrics.Fabric(ctx, p.Fabric)
 	if errors.Is(err, fabrics.ErrUnknownFabric) {
 		issue := issueOf(fgderr.New(fgderr.GitHubNotFound, "fabric %q is not registered (deleted?)", p.Fabric))
-		h.finish(ctx, log, rec, store.StateFailed, &issue)
+		if werr := h.finish(ctx, log, rec, store.StateFailed, &issue); werr != nil {
+			return fab, werr // retried, so that the record is written
+		}
 		return fab, fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	if err != nil {
@@ -184,8 +186,10 @@ func explain(taskCtx, syncCtx context.Context, l *lease, timeout time.Duration, 
 func (h *SyncHandler) conclude(ctx context.Context, log *slog.Logger, rec *store.Record, err error) error {
 	h.Metrics.stages(rec)
 	if err == nil {
-		h.finish(ctx, log, rec, rec.State, nil)
-		return nil
+		// A record that could not be written would leave an accepted
+		// delivery with no outcome: retry, and the retry finds its own
+		// earlier commit by its FGD-Sync-Id trailer.
+		return h.finish(ctx, log, rec, rec.State, nil)
 	}
 	// The GitHub side redacted secrets where the error was made.
 	issue := issueOf(err)
@@ -194,10 +198,12 @@ func (h *SyncHandler) conclude(ctx context.Context, log *slog.Logger, rec *store
 	// whatever its retry count.
 	interrupted := ctx.Err() != nil
 	if transient && (!finalAttempt(ctx) || interrupted) {
-		h.finish(ctx, log, rec, store.StateRetrying, &issue)
-		return err // asynq retries it; RetryDelay reads its RetryAfter
+		_ = h.finish(ctx, log, rec, store.StateRetrying, &issue) // retried either way
+		return err                                               // asynq retries it; RetryDelay reads its RetryAfter
 	}
-	h.finish(ctx, log, rec, store.StateFailed, &issue)
+	if werr := h.finish(ctx, log, rec, store.StateFailed, &issue); werr != nil && !finalAttempt(ctx) {
+		return werr // the outcome is not recorded yet: retry to record it
+	}
 	if transient {
 		return err // retries exhausted: asynq archives it
 	}

@@ -53,7 +53,9 @@ func (h *SyncHandler) markRunning(ctx context.Context, log *slog.Logger, rec *st
 }
 
 // finish writes the record's final state.
-func (h *SyncHandler) finish(ctx context.Context, log *slog.Logger, rec *store.Record, state string, issue *ingestion.Issue) {
+// It returns the error of writing the record, which the caller turns into
+// a retry when the outcome would otherwise be lost.
+func (h *SyncHandler) finish(ctx context.Context, log *slog.Logger, rec *store.Record, state string, issue *ingestion.Issue) error {
 	now := time.Now().UTC()
 	rec.State = state
 	if state != store.StateRetrying {
@@ -73,6 +75,7 @@ func (h *SyncHandler) finish(ctx context.Context, log *slog.Logger, rec *store.R
 	defer cancel()
 	if err := h.Store.PutRecord(wctx, rec); err != nil {
 		log.Error("could not write the sync record", "error", err)
+		return fgderr.Retryable(fgderr.Redis, "write the sync record", err)
 	}
 	h.Metrics.finished(rec)
 	attrs := []any{"state", state, "commit", rec.Commit, "attempt", rec.Attempt}
@@ -80,6 +83,7 @@ func (h *SyncHandler) finish(ctx context.Context, log *slog.Logger, rec *store.R
 		attrs = append(attrs, "code", issue.Code, "error", issue.Message)
 	}
 	log.Info("sync finished", attrs...)
+	return nil
 }
 
 // issueOf turns a failure into the record's error entry.
