@@ -3,8 +3,8 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
 	"github.com/githedgehog/fgd-sync/fabrics"
@@ -51,8 +52,12 @@ type WebhookHandler struct {
 	Logger         *slog.Logger
 	EnqueueTimeout time.Duration  // DefaultEnqueueTimeout when zero
 	TaskOptions    []asynq.Option // extra options for every task, such as the queue in tests
+	// MemoryBytes is the memory budget shared by all request bodies
+	// (HEDGEHOG_FGD_WEBHOOK_MEMORY_BYTES); DefaultMemoryBytes when zero.
+	MemoryBytes int64
 
-	bufs sync.Pool
+	budgetOnce sync.Once
+	memory     *memoryBudget
 }
 
 // webhookAnswer is the JSON body of a 2xx answer.
@@ -72,6 +77,7 @@ const (
 	outcomeTooLarge    = "too_large"
 	outcomeBadType     = "unsupported_media_type"
 	outcomeUnavailable = "unavailable"
+	outcomeBusy        = "over_budget"
 )
 
 // delivery is what one request carries once it is read and verified.
@@ -79,6 +85,7 @@ type delivery struct {
 	id      string
 	event   string
 	payload []byte
+	body    *heldBody // the memory payload may point into
 	log     *slog.Logger
 }
 
@@ -87,12 +94,16 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.log = h.Logger.With("delivery_id", d.id)
 
 	code, msg, outcome := h.read(w, r, &d)
+	defer d.body.free()
 	if code != "" {
 		status := code.Status()
-		if outcome == outcomeBadType {
+		switch outcome {
+		case outcomeBadType:
 			// Still a bad request (FGD_6001), but 415 tells the sender which
 			// part was wrong: the one exception to the code's status.
 			status = http.StatusUnsupportedMediaType
+		case outcomeBusy:
+			w.Header().Set("Retry-After", "1")
 		}
 		h.Metrics.delivery(d.event, outcome)
 		d.log.Warn("webhook delivery rejected", "event", d.event, "status", status, "code", string(code), "reason", msg)
@@ -111,7 +122,10 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// read checks size, content type, signature and headers, and fills d. A
+// read judges what the headers can tell (size, content type, signature
+// header, event and delivery headers) before a byte of the body is read,
+// then reads the body within the memory budget and checks its signature
+// before anything else looks at it. It fills d; the caller frees d.body. A
 // non-empty code is the error to answer, with its message and the outcome
 // for the metrics.
 func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *delivery) (fgderr.Code, string, string) {
@@ -124,22 +138,6 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 		return fgderr.BadRequest,
 			"Content-Type must be application/json or application/x-www-form-urlencoded", outcomeBadType
 	}
-
-	buf, _ := h.bufs.Get().(*bytes.Buffer)
-	if buf == nil {
-		buf = new(bytes.Buffer)
-	}
-	buf.Reset()
-	defer h.bufs.Put(buf)
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxWebhookBody)); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return fgderr.LimitExceeded, "body over 25 MiB", outcomeTooLarge
-		}
-		return fgderr.BadRequest, "could not read the body", outcomeBadRequest
-	}
-	body := buf.Bytes()
-
 	sig := r.Header.Get(gh.SHA256SignatureHeader)
 	switch {
 	case sig == "" && r.Header.Get(gh.SHA1SignatureHeader) != "":
@@ -149,29 +147,34 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 		return fgderr.Unauthorized, "X-Hub-Signature-256 header is missing", outcomeBadSig
 	case !strings.HasPrefix(sig, "sha256="):
 		return fgderr.Unauthorized, "X-Hub-Signature-256 must start with sha256=", outcomeBadSig
-	case !h.signedByAny(sig, body):
-		return fgderr.Unauthorized, "signature does not match any configured webhook secret", outcomeBadSig
+	case len(sig) != len("sha256=")+2*sha256.Size:
+		return fgderr.Unauthorized, "X-Hub-Signature-256 must be sha256= and 64 hex digits", outcomeBadSig
 	}
-
-	d.event = r.Header.Get(gh.EventTypeHeader)
-	if d.event == "" {
-		d.event = "unknown"
+	event := r.Header.Get(gh.EventTypeHeader)
+	if event == "" {
 		return fgderr.BadRequest, "X-GitHub-Event header is missing", outcomeBadRequest
 	}
 	if d.id == "" {
 		return fgderr.BadRequest, "X-GitHub-Delivery header is missing", outcomeBadRequest
 	}
 
-	payload := body
+	body, berr := h.budget().readBody(w, r)
+	if berr != nil {
+		return berr.code, berr.msg, berr.outcome
+	}
+	d.body = body
+	if !h.signedByAny(sig, body.data) {
+		return fgderr.Unauthorized, "signature does not match any configured webhook secret", outcomeBadSig
+	}
+	d.event = event
+
+	payload := body.data
 	if form {
-		values, err := url.ParseQuery(string(body))
+		values, err := url.ParseQuery(string(body.data))
 		if err != nil || values.Get("payload") == "" {
 			return fgderr.BadRequest, "form body has no payload= field", outcomeBadRequest
 		}
 		payload = []byte(values.Get("payload"))
-	} else {
-		// The pooled buffer is reused after this request returns.
-		payload = bytes.Clone(body)
 	}
 	// A push is decoded next, which rejects malformed JSON by itself;
 	// scanning it twice would cost a tenth of a delivery.
@@ -180,6 +183,18 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 	}
 	d.payload = payload
 	return "", "", ""
+}
+
+// budget returns the handler's memory budget, made on first use.
+func (h *WebhookHandler) budget() *memoryBudget {
+	h.budgetOnce.Do(func() {
+		total := h.MemoryBytes
+		if total <= 0 {
+			total = DefaultMemoryBytes
+		}
+		h.memory = newMemoryBudget(total)
+	})
+	return h.memory
 }
 
 // signedByAny checks the signature against every secret. go-github's
@@ -256,6 +271,10 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 	case p.Repo.FullName == "":
 		h.reject(w, d, fgderr.BadRequest, "push payload has no repository.full_name")
 		return
+	case p.After == "":
+		// The push's identity (and so its de-duplication) rests on it.
+		h.reject(w, d, fgderr.BadRequest, "push payload has no after commit")
+		return
 	}
 	branch := strings.TrimPrefix(p.Ref, "refs/heads/")
 	d.log = d.log.With("repository", p.Repo.FullName, "ref", p.Ref)
@@ -295,7 +314,7 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 	ids := make([]string, 0, len(matched))
 	fresh := 0
 	for _, f := range matched {
-		syncID := jobs.WebhookSyncID(d.id, f.Name)
+		syncID := PushSyncID(f.Name, p.Ref, p.Before, p.After)
 		task, err := jobs.NewSyncTask(jobs.SyncPayload{
 			SyncID: syncID, Fabric: f.Name, Trigger: jobs.TriggerWebhook,
 			Ref: p.Ref, Before: p.Before, After: p.After, DeliveryID: d.id, CreatedAt: start.UTC(),
@@ -307,7 +326,8 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 		_, err = h.Queue.EnqueueContext(ctx, task)
 		switch {
 		case errors.Is(err, asynq.ErrTaskIDConflict):
-			// This delivery was accepted before for this fabric.
+			// This push was accepted before for this fabric, under this
+			// delivery id or another one.
 		case err != nil:
 			h.unavailable(w, d.withFabric(f.Name), err)
 			return
@@ -329,6 +349,19 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 		d.log.Info("sync queued", "fabric", f.Name, "sync_id", ids[i], "after", p.After)
 	}
 	writeJSON(w, http.StatusAccepted, webhookAnswer{Status: "queued", SyncIDs: ids})
+}
+
+// pushSyncNamespace seeds the name-based UUIDs of webhook syncs.
+var pushSyncNamespace = uuid.MustParse("0c6f3f5e-8f2a-4d0b-b8a4-2f1e7c9d5a61")
+
+// PushSyncID is the sync id of a push for a fabric. It is derived from what
+// identifies the push (fabric, ref, before, after) rather than from the
+// delivery, so that the same push delivered twice (redelivered under a new
+// delivery id, or sent by two hooks) maps to one asynq TaskID, which asynq
+// enqueues once. The task's retention (jobs.DeliveryRetention) keeps the id
+// taken for 72 h.
+func PushSyncID(fabric, ref, before, after string) string {
+	return uuid.NewSHA1(pushSyncNamespace, []byte(fabric+"\x00"+ref+"\x00"+before+"\x00"+after)).String()
 }
 
 func (d delivery) withFabric(name string) delivery {

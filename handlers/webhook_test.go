@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,6 +47,7 @@ type fixture struct {
 	server    *httptest.Server
 	inspector *asynq.Inspector
 	logs      *syncbuf.Buffer
+	handler   *WebhookHandler
 }
 
 func testFabrics() []fabrics.Fabric {
@@ -66,6 +68,12 @@ fabrics:
 
 func newFixture(t *testing.T, rs *testredis.Server) *fixture {
 	t.Helper()
+	return newFixtureWith(t, rs, nil)
+}
+
+// newFixtureWith lets the test change the handler before it serves.
+func newFixtureWith(t *testing.T, rs *testredis.Server, change func(*WebhookHandler)) *fixture {
+	t.Helper()
 	if rs == nil {
 		rs = testredis.New(t)
 	}
@@ -84,6 +92,10 @@ func newFixture(t *testing.T, rs *testredis.Server) *fixture {
 		Logger:      log,
 		TaskOptions: []asynq.Option{asynq.Queue(f.queue)},
 	}
+	if change != nil {
+		change(h)
+	}
+	f.handler = h
 	f.server = httptest.NewServer(NewRouter(RouterConfig{
 		Webhook: h,
 		Redis:   RedisPinger(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
@@ -407,14 +419,13 @@ func TestDuplicateDeliveries(t *testing.T) {
 func TestRedisDownAndBack(t *testing.T) {
 	rs := testredis.NewPrivate(t, testredis.Options{})
 	f := newFixture(t, rs)
-	body := mustJSON(t, pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"))
-	if resp, out := f.send(req{event: "push", body: body}); resp.StatusCode != http.StatusAccepted {
+	if resp, out := f.send(req{event: "push", body: freshPush(t)}); resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("before the outage: %d %v", resp.StatusCode, out)
 	}
 
 	rs.Stop()
 	start := time.Now()
-	resp, out := f.send(req{event: "push", body: body})
+	resp, out := f.send(req{event: "push", body: freshPush(t)})
 	t.Logf("answer with Redis down took %s", time.Since(start))
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("with Redis down: %d %v, want 503", resp.StatusCode, out)
@@ -427,7 +438,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	}
 
 	rs.Start()
-	f.waitAccepted(body, "Redis is back")
+	f.waitAccepted("Redis is back")
 	if r, err := http.Get(f.server.URL + "/readyz"); err != nil || r.StatusCode != http.StatusOK {
 		t.Fatalf("readyz with Redis back: %v %v", r, err)
 	}
@@ -438,28 +449,41 @@ func TestRedisDownAndBack(t *testing.T) {
 func TestRedisFrozen(t *testing.T) {
 	rs := testredis.NewPrivate(t, testredis.Options{})
 	f := newFixture(t, rs)
-	body := mustJSON(t, pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"))
 	if !rs.Freeze() {
 		t.Skip("redis-server is not installed: a miniredis cannot be frozen")
 	}
 	defer rs.Thaw()
 	start := time.Now()
-	resp, out := f.send(req{event: "push", body: body})
+	resp, out := f.send(req{event: "push", body: freshPush(t)})
 	t.Logf("answer with Redis frozen took %s", time.Since(start))
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("with Redis frozen: %d %v, want 503", resp.StatusCode, out)
 	}
 	rs.Thaw()
-	f.waitAccepted(body, "Redis thawed")
+	f.waitAccepted("Redis thawed")
 }
 
-// waitAccepted sends fresh deliveries of body until one is queued, with a
-// deadline: the server must recover with no restart.
-func (f *fixture) waitAccepted(body []byte, situation string) {
+// freshPush is a push touching dc1 that no test has sent before: its after
+// commit is random.
+func freshPush(t testing.TB) []byte {
+	ev := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
+	ev.After = gh.String(randomSHA())
+	return mustJSON(t, ev)
+}
+
+func randomSHA() string {
+	b := make([]byte, 20)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// waitAccepted sends fresh pushes until one is queued, with a deadline: the
+// server must recover with no restart.
+func (f *fixture) waitAccepted(situation string) {
 	f.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, out := f.send(req{event: "push", body: body})
+		resp, out := f.send(req{event: "push", body: freshPush(f.t)})
 		if resp.StatusCode == http.StatusAccepted {
 			return
 		}

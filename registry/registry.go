@@ -1,6 +1,7 @@
 // Package registry is the fabric registry in Redis: every fabric by name,
-// and an index by repository (a hash of that repository's fabrics) so that
-// matching a push is one HGETALL, whatever the number of fabrics.
+// an index by repository (a hash of that repository's fabrics), and a
+// version counted up by every write. Cache keeps the whole registry in
+// memory for the webhook's routing and reloads it when the version moves.
 package registry
 
 import (
@@ -35,6 +36,10 @@ func New(rdb redis.UniversalClient, prefix string) *Registry {
 
 func (r *Registry) fabricKey(name string) string { return r.prefix + "registry:fabric:" + name }
 func (r *Registry) namesKey() string             { return r.prefix + "registry:names" }
+
+// versionKey counts the registry's writes, so that a Cache can tell with one
+// GET whether what it holds is still current.
+func (r *Registry) versionKey() string { return r.prefix + "registry:version" }
 func (r *Registry) repoKey(repo string) string {
 	return r.prefix + "registry:repo:" + fabrics.RepositoryKey(repo)
 }
@@ -98,6 +103,7 @@ func (r *Registry) write(ctx context.Context, f fabrics.Fabric, create bool) (fa
 					p.HDel(ctx, r.repoKey(old.Repository), f.Name)
 				}
 				p.HSet(ctx, r.repoKey(f.Repository), f.Name, body)
+				p.Incr(ctx, r.versionKey())
 				return nil
 			})
 			return err
@@ -203,6 +209,7 @@ func (r *Registry) Delete(ctx context.Context, name string) (fabrics.Fabric, err
 		p.Del(ctx, r.fabricKey(name))
 		p.SRem(ctx, r.namesKey(), name)
 		p.HDel(ctx, r.repoKey(f.Repository), name)
+		p.Incr(ctx, r.versionKey())
 		return nil
 	})
 	if err != nil {
