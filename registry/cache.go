@@ -18,7 +18,7 @@ import (
 const DefaultCacheMaxAge = 100 * time.Millisecond
 
 // Cache is the whole registry in memory, for routing webhook deliveries
-// without a Redis round trip each. Every registry write counts up a version
+// without a Redis round trip each. Every registry write sets a new version
 // key; the cache checks it (one GET) at most once every maxAge, and
 // reloads everything when it moved. A write on any replica is therefore seen
 // by the first lookup that starts more than maxAge after it.

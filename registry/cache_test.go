@@ -163,3 +163,29 @@ func newRegistryOn(t *testing.T, url, prefix string) *Registry {
 	t.Cleanup(func() { _ = rdb.Close() })
 	return New(rdb, prefix)
 }
+
+// TestCacheAfterRedisLostItsData: a Redis flushed (or restored from an
+// older file) and written to again never shows a version the cache
+// already holds, however many writes it took.
+func TestCacheAfterRedisLostItsData(t *testing.T) {
+	rs := testredis.NewPrivate(t, testredis.Options{})
+	prefix := testredis.Unique("reg") + ":"
+	writer := newRegistryOn(t, rs.URL, prefix)
+	r := newReplica(t, rs.URL, prefix, time.Nanosecond)
+	ctx := context.Background()
+	if _, err := writer.Create(ctx, fab("before", "acme/a", "x")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.cache.ByRepository(ctx, "acme/a"); err != nil || !slices.Equal(names(got), []string{"before"}) {
+		t.Fatalf("before the flush: %v %v", names(got), err)
+	}
+	if err := writer.rdb.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writer.Create(ctx, fab("after", "acme/a", "y")); err != nil { // as many writes as before
+		t.Fatal(err)
+	}
+	if got, err := r.cache.ByRepository(ctx, "acme/a"); err != nil || !slices.Equal(names(got), []string{"after"}) {
+		t.Fatalf("after the flush and one write: %v %v, want [after]", names(got), err)
+	}
+}

@@ -6,6 +6,8 @@ package registry
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,9 +39,17 @@ func New(rdb redis.UniversalClient, prefix string) *Registry {
 func (r *Registry) fabricKey(name string) string { return r.prefix + "registry:fabric:" + name }
 func (r *Registry) namesKey() string             { return r.prefix + "registry:names" }
 
-// versionKey counts the registry's writes, so that a Cache can tell with one
-// GET whether what it holds is still current.
+// versionKey changes with every write of the registry, so that a Cache can
+// tell with one GET whether what it holds is still current. It is a random
+// token rather than a counter: a Redis flushed or restored from an older
+// file and written to again must not show a version a cache already holds.
 func (r *Registry) versionKey() string { return r.prefix + "registry:version" }
+
+func newVersion() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
 func (r *Registry) repoKey(repo string) string {
 	return r.prefix + "registry:repo:" + fabrics.RepositoryKey(repo)
 }
@@ -103,7 +113,7 @@ func (r *Registry) write(ctx context.Context, f fabrics.Fabric, create bool) (fa
 					p.HDel(ctx, r.repoKey(old.Repository), f.Name)
 				}
 				p.HSet(ctx, r.repoKey(f.Repository), f.Name, body)
-				p.Incr(ctx, r.versionKey())
+				p.Set(ctx, r.versionKey(), newVersion(), 0)
 				return nil
 			})
 			return err
@@ -209,7 +219,7 @@ func (r *Registry) Delete(ctx context.Context, name string) (fabrics.Fabric, err
 		p.Del(ctx, r.fabricKey(name))
 		p.SRem(ctx, r.namesKey(), name)
 		p.HDel(ctx, r.repoKey(f.Repository), name)
-		p.Incr(ctx, r.versionKey())
+		p.Set(ctx, r.versionKey(), newVersion(), 0)
 		return nil
 	})
 	if err != nil {
