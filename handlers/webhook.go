@@ -18,6 +18,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"github.com/valyala/fastjson"
 
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/fgderr"
@@ -58,6 +59,7 @@ type WebhookHandler struct {
 
 	budgetOnce sync.Once
 	memory     *memoryBudget
+	parsers    jsonParsers
 }
 
 // webhookAnswer is the JSON body of a 2xx answer.
@@ -82,16 +84,31 @@ const (
 
 // delivery is what one request carries once it is read and verified.
 type delivery struct {
+	ctx     context.Context
 	id      string
 	event   string
 	payload []byte
 	body    *heldBody // the memory payload may point into
-	log     *slog.Logger
+	// attrs are logged with every line about the delivery: delivery_id,
+	// then what becomes known (event, repository, ref). Lines are built
+	// from them rather than from Logger.With, which costs a copy of the
+	// handler at each step.
+	attrs []slog.Attr
+}
+
+// with returns d with more attributes for its log lines.
+func (d delivery) with(attrs ...slog.Attr) delivery {
+	d.attrs = append(d.attrs[:len(d.attrs):len(d.attrs)], attrs...)
+	return d
+}
+
+func (h *WebhookHandler) log(d delivery, level slog.Level, msg string, attrs ...slog.Attr) {
+	h.Logger.LogAttrs(d.ctx, level, msg, d.with(attrs...).attrs...)
 }
 
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	d := delivery{id: r.Header.Get(gh.DeliveryIDHeader), event: "unknown"}
-	d.log = h.Logger.With("delivery_id", d.id)
+	d := delivery{ctx: r.Context(), id: r.Header.Get(gh.DeliveryIDHeader), event: "unknown"}
+	d.attrs = []slog.Attr{slog.String("delivery_id", d.id)}
 
 	code, msg, outcome := h.read(w, r, &d)
 	defer d.body.free()
@@ -106,17 +123,18 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "1")
 		}
 		h.Metrics.delivery(d.event, outcome)
-		d.log.Warn("webhook delivery rejected", "event", d.event, "status", status, "code", string(code), "reason", msg)
+		h.log(d, slog.LevelWarn, "webhook delivery rejected", slog.String("event", d.event), slog.Int("status", status),
+			slog.String("code", string(code)), slog.String("reason", msg))
 		writeErrorStatus(w, status, code, msg)
 		return
 	}
-	d.log = d.log.With("event", d.event)
+	d = d.with(slog.String("event", d.event))
 
 	switch d.event {
 	case "ping":
 		h.ignore(w, d, "ping")
 	case "push":
-		h.push(w, r.Context(), d)
+		h.push(w, d)
 	default:
 		h.ignore(w, d, "event "+d.event+" is not handled")
 	}
@@ -132,7 +150,11 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 	if r.ContentLength > MaxWebhookBody {
 		return fgderr.LimitExceeded, "body over 25 MiB", outcomeTooLarge
 	}
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	contentType := r.Header.Get("Content-Type")
+	mediaType, err := contentType, error(nil)
+	if contentType != "application/json" { // what GitHub sends, without parameters
+		mediaType, _, err = mime.ParseMediaType(contentType)
+	}
 	form := mediaType == "application/x-www-form-urlencoded"
 	if err != nil || (mediaType != "application/json" && !form) {
 		return fgderr.BadRequest,
@@ -176,9 +198,7 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 		}
 		payload = []byte(values.Get("payload"))
 	}
-	// A push is decoded next, which rejects malformed JSON by itself;
-	// scanning it twice would cost a tenth of a delivery.
-	if d.event != "push" && !json.Valid(payload) {
+	if err := fastjson.ValidateBytes(payload); err != nil {
 		return fgderr.BadRequest, "payload is not valid JSON", outcomeBadRequest
 	}
 	d.payload = payload
@@ -209,53 +229,10 @@ func (h *WebhookHandler) signedByAny(sig string, body []byte) bool {
 	return ok
 }
 
-// pushRoute is the part of go-github's PushEvent that routing reads, with
-// go-github's JSON field names. Decoding the whole PushEvent (repository,
-// pusher, sender, every commit's author) costs about half the CPU of a
-// delivery, so only these fields are decoded.
-type pushRoute struct {
-	Ref     string `json:"ref"`
-	Before  string `json:"before"`
-	After   string `json:"after"`
-	Deleted bool   `json:"deleted"`
-	Size    *int   `json:"size"`
-	Repo    struct {
-		FullName string `json:"full_name"`
-	} `json:"repository"`
-	Commits []struct {
-		Added    []string `json:"added"`
-		Removed  []string `json:"removed"`
-		Modified []string `json:"modified"`
-	} `json:"commits"`
-}
-
-// maxListedCommits is where GitHub may stop listing a push's commits; a list
-// this long may be incomplete, so the push counts as touching every fabric.
-const maxListedCommits = 20
-
-// touches reports whether the push changed anything under the fabric path.
-// An empty or possibly truncated commit list counts as touching: a missed
-// sync costs more than a sync with nothing to do.
-func (p *pushRoute) touches(f fabrics.Fabric) bool {
-	if len(p.Commits) == 0 || len(p.Commits) >= maxListedCommits || (p.Size != nil && *p.Size > len(p.Commits)) {
-		return true
-	}
-	for _, c := range p.Commits {
-		for _, list := range [][]string{c.Added, c.Removed, c.Modified} {
-			for _, file := range list {
-				if f.Touches(file) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d delivery) {
-	var p pushRoute
-	if err := json.Unmarshal(d.payload, &p); err != nil {
-		h.reject(w, d, fgderr.BadRequest, "push payload does not match GitHub's push event shape")
+func (h *WebhookHandler) push(w http.ResponseWriter, d delivery) {
+	p, err := h.parsers.pushRoute(d.payload)
+	if err != nil {
+		h.reject(w, d, fgderr.BadRequest, "push payload does not match GitHub's push event shape: "+err.Error())
 		return
 	}
 	switch {
@@ -268,7 +245,7 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 	case !strings.HasPrefix(p.Ref, "refs/heads/"):
 		h.ignore(w, d, "ref "+p.Ref+" is not a branch")
 		return
-	case p.Repo.FullName == "":
+	case p.Repository == "":
 		h.reject(w, d, fgderr.BadRequest, "push payload has no repository.full_name")
 		return
 	case p.After == "":
@@ -277,17 +254,17 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 		return
 	}
 	branch := strings.TrimPrefix(p.Ref, "refs/heads/")
-	d.log = d.log.With("repository", p.Repo.FullName, "ref", p.Ref)
+	d = d.with(slog.String("repository", p.Repository), slog.String("ref", p.Ref))
 
-	ctx, cancel := context.WithTimeout(ctx, h.enqueueTimeout())
+	ctx, cancel := context.WithTimeout(d.ctx, h.enqueueTimeout())
 	defer cancel()
-	candidates, err := h.Fabrics.ByRepository(ctx, p.Repo.FullName)
+	candidates, err := h.Fabrics.ByRepository(ctx, p.Repository)
 	if err != nil {
 		h.unavailable(w, d, err)
 		return
 	}
 	if len(candidates) == 0 {
-		h.ignore(w, d, "repository "+p.Repo.FullName+" is not registered")
+		h.ignore(w, d, "repository "+p.Repository+" is not registered")
 		return
 	}
 	var matched []fabrics.Fabric
@@ -329,7 +306,7 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 			// This push was accepted before for this fabric, under this
 			// delivery id or another one.
 		case err != nil:
-			h.unavailable(w, d.withFabric(f.Name), err)
+			h.unavailable(w, d.with(slog.String("fabric", f.Name)), err)
 			return
 		default:
 			fresh++
@@ -340,13 +317,13 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 
 	if fresh == 0 {
 		h.Metrics.delivery(d.event, outcomeDuplicate)
-		d.log.Info("webhook redelivery ignored", "sync_ids", ids)
+		h.log(d, slog.LevelInfo, "webhook redelivery ignored", slog.Any("sync_ids", ids))
 		writeJSON(w, http.StatusOK, webhookAnswer{Status: "duplicate"})
 		return
 	}
 	h.Metrics.delivery(d.event, outcomeQueued)
 	for i, f := range matched {
-		d.log.Info("sync queued", "fabric", f.Name, "sync_id", ids[i], "after", p.After)
+		h.log(d, slog.LevelInfo, "sync queued", slog.String("fabric", f.Name), slog.String("sync_id", ids[i]), slog.String("after", p.After))
 	}
 	writeJSON(w, http.StatusAccepted, webhookAnswer{Status: "queued", SyncIDs: ids})
 }
@@ -364,11 +341,6 @@ func PushSyncID(fabric, ref, before, after string) string {
 	return uuid.NewSHA1(pushSyncNamespace, []byte(fabric+"\x00"+ref+"\x00"+before+"\x00"+after)).String()
 }
 
-func (d delivery) withFabric(name string) delivery {
-	d.log = d.log.With("fabric", name)
-	return d
-}
-
 func (h *WebhookHandler) enqueueTimeout() time.Duration {
 	if h.EnqueueTimeout > 0 {
 		return h.EnqueueTimeout
@@ -378,13 +350,13 @@ func (h *WebhookHandler) enqueueTimeout() time.Duration {
 
 func (h *WebhookHandler) ignore(w http.ResponseWriter, d delivery, reason string) {
 	h.Metrics.delivery(d.event, outcomeIgnored)
-	d.log.Info("webhook delivery ignored", "reason", reason)
+	h.log(d, slog.LevelInfo, "webhook delivery ignored", slog.String("reason", reason))
 	writeJSON(w, http.StatusOK, webhookAnswer{Status: "ignored", Reason: reason})
 }
 
 func (h *WebhookHandler) reject(w http.ResponseWriter, d delivery, code fgderr.Code, msg string) {
 	h.Metrics.delivery(d.event, outcomeBadRequest)
-	d.log.Warn("webhook delivery rejected", "status", code.Status(), "code", string(code), "reason", msg)
+	h.log(d, slog.LevelWarn, "webhook delivery rejected", slog.Int("status", code.Status()), slog.String("code", string(code)), slog.String("reason", msg))
 	writeError(w, code, msg)
 }
 
@@ -392,7 +364,7 @@ func (h *WebhookHandler) reject(w http.ResponseWriter, d delivery, code fgderr.C
 // it can be redelivered once Redis is back.
 func (h *WebhookHandler) unavailable(w http.ResponseWriter, d delivery, err error) {
 	h.Metrics.delivery(d.event, outcomeUnavailable)
-	d.log.Error("webhook delivery not queued: Redis unavailable", "error", err)
+	h.log(d, slog.LevelError, "webhook delivery not queued: Redis unavailable", slog.Any("error", err))
 	writeError(w, fgderr.Redis, "the queue is unavailable; the delivery was not accepted, redeliver it later")
 }
 

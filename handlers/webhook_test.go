@@ -494,33 +494,6 @@ func (f *fixture) waitAccepted(situation string) {
 	}
 }
 
-// TestPushRouteMatchesGoGitHub keeps the narrow routing decoder honest: it
-// must read the same values as go-github's full PushEvent.
-func TestPushRouteMatchesGoGitHub(t *testing.T) {
-	ev := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
-	ev.Commits[0].Removed = []string{"fabrics/dc1/raw/old.yaml"}
-	ev.Commits[0].Modified = []string{"fabrics/dc1/managed/vpcs/x.yaml"}
-	body := mustJSON(t, ev)
-	parsed, err := gh.ParseWebHook("push", body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	full := parsed.(*gh.PushEvent)
-	var route pushRoute
-	if err := json.Unmarshal(body, &route); err != nil {
-		t.Fatal(err)
-	}
-	if route.Ref != full.GetRef() || route.Before != full.GetBefore() || route.After != full.GetAfter() ||
-		route.Deleted != full.GetDeleted() || route.Repo.FullName != full.GetRepo().GetFullName() ||
-		*route.Size != full.GetSize() || len(route.Commits) != len(full.Commits) {
-		t.Fatalf("route %+v differs from go-github's %+v", route, full)
-	}
-	c := route.Commits[0]
-	if fmt.Sprint(c.Added, c.Removed, c.Modified) != fmt.Sprint(full.Commits[0].Added, full.Commits[0].Removed, full.Commits[0].Modified) {
-		t.Fatalf("commit files differ: %+v", c)
-	}
-}
-
 func TestHealthAndMetrics(t *testing.T) {
 	rs := testredis.New(t)
 	rdb, err := redisconn.Open(rs.URL)
