@@ -165,9 +165,14 @@ type bodyError struct {
 func (b *memoryBudget) readBody(w http.ResponseWriter, r *http.Request) (*heldBody, *bodyError) {
 	rc := http.NewResponseController(w)
 	// Not supported by every ResponseWriter (tests' recorders): then only
-	// the server's own ReadTimeout applies.
+	// the server's own ReadTimeout applies. The deadline is lifted once the
+	// body is in; a body left unread keeps it, so that the server's discard
+	// of the rest is bounded too.
 	_ = rc.SetReadDeadline(time.Now().Add(BudgetWait + bodyReadTimeout))
-	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+	done := func(h *heldBody) (*heldBody, *bodyError) {
+		_ = rc.SetReadDeadline(time.Time{})
+		return h, nil
+	}
 
 	if r.ContentLength >= 0 {
 		size := r.ContentLength
@@ -183,7 +188,7 @@ func (b *memoryBudget) readBody(w http.ResponseWriter, r *http.Request) (*heldBo
 			held.free()
 			return nil, &bodyError{fgderr.BadRequest, "could not read the body: it ended before its Content-Length", outcomeBadRequest}
 		}
-		return held, nil
+		return done(held)
 	}
 
 	held, berr := b.hold(r.Context(), pooledMin)
@@ -208,7 +213,7 @@ func (b *memoryBudget) readBody(w http.ResponseWriter, r *http.Request) (*heldBo
 				held.free()
 				return nil, &bodyError{fgderr.LimitExceeded, "body over 25 MiB", outcomeTooLarge}
 			}
-			return held, nil
+			return done(held)
 		}
 		if err != nil {
 			held.free()
