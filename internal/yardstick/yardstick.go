@@ -22,8 +22,9 @@ const TypePush = "yardstick:push"
 
 // Receiver enqueues one task for each signed push.
 type Receiver struct {
-	Secret []byte
-	Queue  *asynq.Client
+	Secret    []byte
+	Queue     *asynq.Client
+	QueueName string // jobs.DefaultQueue when empty, as fgd-sync's tasks
 }
 
 // pushTask is the task's payload: what a sync needs to know of the push.
@@ -64,7 +65,11 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	_, err = rc.Queue.EnqueueContext(r.Context(), asynq.NewTask(TypePush, body), asynq.TaskID(delivery), asynq.Queue(jobs.DefaultQueue))
+	queue := rc.QueueName
+	if queue == "" {
+		queue = jobs.DefaultQueue
+	}
+	_, err = rc.Queue.EnqueueContext(r.Context(), asynq.NewTask(TypePush, body), asynq.TaskID(delivery), asynq.Queue(queue))
 	switch {
 	case err == nil:
 		w.WriteHeader(http.StatusAccepted)
