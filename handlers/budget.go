@@ -186,7 +186,7 @@ func (b *memoryBudget) readBody(w http.ResponseWriter, r *http.Request) (*heldBo
 		held.data = held.data[:r.ContentLength]
 		if _, err := io.ReadFull(r.Body, held.data); err != nil {
 			held.free()
-			return nil, &bodyError{fgderr.BadRequest, "could not read the body: it ended before its Content-Length", outcomeBadRequest}
+			return nil, &bodyError{fgderr.BadRequest, "could not read the whole body: it ended before its Content-Length, or arrived too slowly", outcomeBadRequest}
 		}
 		return done(held)
 	}
@@ -217,7 +217,7 @@ func (b *memoryBudget) readBody(w http.ResponseWriter, r *http.Request) (*heldBo
 		}
 		if err != nil {
 			held.free()
-			return nil, &bodyError{fgderr.BadRequest, "could not read the body", outcomeBadRequest}
+			return nil, &bodyError{fgderr.BadRequest, "could not read the whole body: the connection failed, or the body arrived too slowly", outcomeBadRequest}
 		}
 	}
 }
