@@ -42,10 +42,12 @@ chaos:
 promtool:
 	@test -x $(BIN)/promtool || $(GO) -C deploy/tools build -o ../../$(BIN)/promtool github.com/prometheus/prometheus/cmd/promtool
 
-## bench: benchmarks (webhook throughput and latency at 1,000/s on Redis with AOF, fabric matching)
+## bench: benchmarks (webhook throughput and latency at 1,000/s on Redis with AOF, the webhook against
+## the yardstick receiver with its RSS at 5,000/s, fabric matching)
 bench:
 	$(GO) test -run '^$$' -bench 'WebhookDelivery' -benchmem -benchtime 3s ./handlers/
 	$(GO) test -run '^$$' -bench 'WebhookFixedRate' -benchtime 1x ./handlers/
+	$(GO) test -run '^$$' -bench 'Receivers' -benchtime 1x -timeout 5m ./handlers/
 	$(GO) test -run '^$$' -bench . -benchmem ./fabrics/
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1,2 ./ingestion/
 	$(GO) test -run '^$$' -bench 'SyncLatency|FiftyFabrics' -benchtime 1x ./e2e/
@@ -59,10 +61,17 @@ bench-memory:
 	@dir=$$(mktemp -d) && $(GO) run ./internal/benchcorpus/gen $$dir && $(GO) build -o $(BIN)/fgdctl ./cmd/fgdctl && \
 	  /usr/bin/time -v $(BIN)/fgdctl ingest $$dir 2>&1 | grep -E 'resources created|Maximum resident|Elapsed' ; rm -rf $$dir
 
-## fuzz: fuzz the ingestion parse-and-plan step (FUZZTIME, default 5m)
-FUZZTIME ?= 5m
+## fuzz: run every fuzz target of the module, each for FUZZTIME (default 5m)
+FUZZTIME         ?= 5m
+# Minimizing a new input re-runs it many times; the webhook's inputs are
+# GitHub-sized payloads, so the default minute would eat the fuzzing time.
+FUZZMINIMIZETIME ?= 10s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzIngest -fuzztime $(FUZZTIME) ./ingestion/
+	@set -e; grep -H '^func Fuzz' $$(git ls-files '*_test.go') | while IFS=: read -r file decl; do \
+	  target=$$(echo "$$decl" | sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/'); \
+	  echo "== ./$$(dirname $$file) $$target ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./$$(dirname $$file); \
+	done
 
 ## lint: golangci-lint (.golangci.yml), go vet and the gofmt check
 # golangci-lint is installed into $(go env GOPATH)/bin when missing or of another

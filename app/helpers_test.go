@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -156,11 +157,15 @@ func (w *world) webhook(extra map[string]string) (public, admin *httptest.Server
 }
 
 // push sends a signed push of the branch head touching files, as GitHub
-// would, and returns the status and the decoded answer.
+// would, and returns the status and the decoded answer. Pushes are
+// de-duplicated on (ref, before, after), so each delivery id stands for its
+// own push: its before is derived from it, and a redelivery (the same id) is
+// the same push.
 func push(t testing.TB, base, delivery, head string, files ...string) (int, map[string]any) {
 	t.Helper()
+	before := sha1.Sum([]byte(delivery))
 	body, _ := json.Marshal(&gh.PushEvent{
-		Ref: gh.String("refs/heads/main"), Before: gh.String(strings.Repeat("0", 40)), After: gh.String(head),
+		Ref: gh.String("refs/heads/main"), Before: gh.String(hex.EncodeToString(before[:])), After: gh.String(head),
 		Repo:    &gh.PushEventRepository{FullName: gh.String(repository)},
 		Commits: []*gh.HeadCommit{{ID: gh.String(head), Added: files, Message: gh.String("update")}},
 		Size:    gh.Int(1),

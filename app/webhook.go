@@ -10,6 +10,7 @@ import (
 
 	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/handlers"
+	"github.com/githedgehog/fgd-sync/registry"
 	"github.com/githedgehog/fgd-sync/store"
 )
 
@@ -50,7 +51,10 @@ func NewWebhook(p *Process, metrics *Metrics) (*Webhook, error) {
 		secrets[i] = []byte(s.Reveal())
 	}
 	receiver := &handlers.WebhookHandler{
-		Secrets: secrets, Fabrics: p.Registry, Queue: queue, Metrics: handlers.NewMetrics(metrics.Registry.Registry),
+		// The registry held in memory, checked against Redis at most every
+		// 100 ms: no Redis round trip per delivery to route it.
+		Secrets: secrets, Fabrics: registry.NewCache(p.Registry, registry.DefaultCacheMaxAge), Queue: queue,
+		Metrics: handlers.NewMetrics(metrics.Registry.Registry), MemoryBytes: cfg.WebhookMemoryBytes,
 		Logger: log, EnqueueTimeout: enqueueTimeout,
 	}
 	adminAPI := &handlers.AdminAPI{

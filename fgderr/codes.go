@@ -90,7 +90,7 @@ var codes = []Info{
 	{Internal, http.StatusInternalServerError, "internal error of fgd-sync", Permanent},
 	{Store, http.StatusServiceUnavailable, "the fabric registry or record store failed", Transient},
 	{Redis, http.StatusServiceUnavailable, "Redis is unavailable", Transient},
-	{WorkerPool, http.StatusServiceUnavailable, "worker pool: no capacity now, retry later", Transient},
+	{WorkerPool, http.StatusServiceUnavailable, "no capacity now (the worker pool, or the webhook's memory budget for request bodies): retry later", Transient},
 
 	{BadRequest, http.StatusBadRequest, "bad request: the request's shape is wrong (body unreadable, malformed JSON, missing header, unsupported Content-Type)", Permanent},
 	{Unauthorized, http.StatusUnauthorized, "unauthorized: missing or wrong token, or a webhook signature that does not match", Permanent},

@@ -117,6 +117,9 @@ func (e *accessEnv) do(token, method, path string, body any) (int, []byte) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if strings.HasPrefix(path, "/monitoring/") {
+		req.Header.Set("Sec-Fetch-Site", "same-origin") // as the dashboard's own pages send it
+	}
 	e.seq++
 	reqID := "test-" + strconv.Itoa(e.seq)
 	req.Header.Set("X-Request-Id", reqID)

@@ -1,9 +1,12 @@
-package handlers_test
+package handlers
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -12,32 +15,75 @@ import (
 	"testing"
 	"time"
 
-	gh "github.com/google/go-github/v60/github"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/githedgehog/fgd-sync/internal/testredis"
+	"github.com/githedgehog/fgd-sync/redisconn"
+	"github.com/githedgehog/fgd-sync/registry"
 )
 
-// benchServer is the production webhook server (app.NewWebhook) on a
-// private Redis with AOF on (appendfsync everysec), as production runs it;
-// the fabrics are in the Redis registry.
-func benchServer(b *testing.B) (string, *http.Client, []byte) {
+// benchServer is the webhook server on a private Redis with AOF on
+// (appendfsync everysec), as production runs it, with the registry in
+// Redis and held in memory.
+func benchServer(b *testing.B) (string, *http.Client) {
 	b.Helper()
 	rs := testredis.NewPrivate(b, testredis.Options{AOF: true})
-	srv := httptest.NewServer(openWebhook(b, rs, io.Discard, nil))
-	b.Cleanup(srv.Close)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
-
-	// A realistic push: three commits with file lists, full repository and
-	// sender objects, about 6 KB like GitHub's.
-	ev := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/vpcs.yaml", "fabrics/dc1/raw/connections.yaml")
-	for i := 0; i < 2; i++ {
-		c := *ev.Commits[0]
-		c.Message = gh.String(fmt.Sprintf("Update fabric part %d", i))
-		c.Modified = []string{"fabrics/dc1/managed/vpcs/vpc-1.yaml", "docs/notes.md"}
-		ev.Commits = append(ev.Commits, &c)
+	rdb, err := redisconn.Open(rs.URL)
+	if err != nil {
+		b.Fatal(err)
 	}
-	ev.Size = gh.Int(len(ev.Commits))
-	return srv.URL + "/webhooks/github", client, mustJSON(b, ev)
+	b.Cleanup(func() { _ = rdb.Close() })
+	reg := registry.New(rdb, "")
+	if _, err := reg.UpsertAll(context.Background(), testFabrics()); err != nil {
+		b.Fatal(err)
+	}
+	h := &WebhookHandler{
+		Secrets: [][]byte{[]byte(testSecret)},
+		Fabrics: registry.NewCache(reg, registry.DefaultCacheMaxAge),
+		Queue:   asynq.NewClientFromRedisClient(rdb),
+		Metrics: NewMetrics(prometheus.NewRegistry()),
+		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}
+	srv := httptest.NewServer(NewRouter(RouterConfig{Webhook: h, Redis: RedisPinger(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }), Logger: h.Logger}))
+	b.Cleanup(srv.Close)
+	return srv.URL + "/webhooks/github", benchClient(256)
+}
+
+func benchClient(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns}}
+}
+
+// pushGen makes signed pushes, each a push of its own (its after commit is
+// a counter), so that none is a duplicate of another.
+type pushGen struct {
+	template []byte
+	prefix   string
+	n        atomic.Int64
+}
+
+// afterPlaceholder stands for the after commit in the template.
+const afterPlaceholder = "AFTERAFTERAFTERAFTERAFTERAFTERAFTERAFTER"
+
+// testdataAfter is the after commit of testdata/push.json.
+const testdataAfter = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
+
+// newPushGen returns pushes shaped as GitHub sends them: testdata/push.json
+// (two commits, the full repository, organization and sender objects),
+// compact, about 8.6 KB.
+func newPushGen(tb testing.TB) *pushGen {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, readTestdata(tb, "push.json")); err != nil {
+		tb.Fatal(err)
+	}
+	template := bytes.ReplaceAll(compact.Bytes(), []byte(testdataAfter), []byte(afterPlaceholder))
+	return &pushGen{template: template, prefix: testredis.Unique("push")}
+}
+
+func (g *pushGen) next() (body []byte, sig, delivery string) {
+	i := g.n.Add(1)
+	body = bytes.ReplaceAll(g.template, []byte(afterPlaceholder), fmt.Appendf(nil, "%040x", i))
+	return body, sign(testSecret, body), fmt.Sprintf("%s-%d", g.prefix, i)
 }
 
 func deliver(client *http.Client, url string, body []byte, sig, delivery string) (int, error) {
@@ -61,17 +107,16 @@ func deliver(client *http.Client, url string, body []byte, sig, delivery string)
 // BenchmarkWebhookDelivery measures signed delivery → durable enqueue, end to
 // end over HTTP on loopback, as fast as the server takes them.
 func BenchmarkWebhookDelivery(b *testing.B) {
-	url, client, body := benchServer(b)
-	sig := sign(testSecret, body)
-	prefix := testredis.Unique("bench")
-	var n atomic.Int64
-	b.SetBytes(int64(len(body)))
+	url, client := benchServer(b)
+	gen := newPushGen(b)
+	b.SetBytes(int64(len(gen.template)))
 	b.SetParallelism(16)
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			code, err := deliver(client, url, body, sig, fmt.Sprintf("%s-%d", prefix, n.Add(1)))
+			body, sig, delivery := gen.next()
+			code, err := deliver(client, url, body, sig, delivery)
 			if err != nil || code != http.StatusAccepted {
 				b.Errorf("delivery: %d %v", code, err)
 				return
@@ -84,9 +129,8 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 // BenchmarkWebhookFixedRate offers 1,000 deliveries a second for 3 s per
 // iteration and reports the latency percentiles. Run it with -benchtime 1x.
 func BenchmarkWebhookFixedRate(b *testing.B) {
-	url, client, body := benchServer(b)
-	sig := sign(testSecret, body)
-	prefix := testredis.Unique("rate")
+	url, client := benchServer(b)
+	gen := newPushGen(b)
 	const rate = 1000
 	total := 3 * rate * b.N
 	latencies := make([]time.Duration, total)
@@ -103,8 +147,9 @@ func BenchmarkWebhookFixedRate(b *testing.B) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			body, sig, delivery := gen.next()
 			t0 := time.Now()
-			code, err := deliver(client, url, body, sig, fmt.Sprintf("%s-%d", prefix, i))
+			code, err := deliver(client, url, body, sig, delivery)
 			latencies[i] = time.Since(t0)
 			if err != nil || code != http.StatusAccepted {
 				failures.Add(1)
@@ -116,11 +161,16 @@ func BenchmarkWebhookFixedRate(b *testing.B) {
 	if f := failures.Load(); f > 0 {
 		b.Fatalf("%d of %d deliveries failed", f, total)
 	}
-	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
-	pct := func(p float64) float64 {
-		return float64(latencies[int(p*float64(len(latencies)-1))].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(percentileMs(latencies, 0.50), "p50-ms")
+	b.ReportMetric(percentileMs(latencies, 0.99), "p99-ms")
 	b.ReportMetric(float64(total)/time.Since(start).Seconds(), "offered/s")
+}
+
+// percentileMs sorts latencies and returns the p-th one in milliseconds.
+func percentileMs(latencies []time.Duration, p float64) float64 {
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	if len(latencies) == 0 {
+		return 0
+	}
+	return float64(latencies[int(p*float64(len(latencies)-1))].Microseconds()) / 1000
 }

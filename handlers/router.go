@@ -31,7 +31,8 @@ type RouterConfig struct {
 	Logger   *slog.Logger
 	// Admin serves /api/v1 (AdminAPI.Routes); nil: no admin API.
 	Admin http.Handler
-	// Monitoring is Asynqmon, already behind BasicAuth; nil: none.
+	// Monitoring is Asynqmon, already behind BasicAuth; nil: none. NewRouter
+	// puts it behind SameOrigin.
 	Monitoring http.Handler
 }
 
@@ -66,8 +67,10 @@ func NewRouter(c RouterConfig) http.Handler {
 		r.Mount("/api/v1", c.Admin)
 	}
 	if c.Monitoring != nil {
-		r.Handle("/monitoring", c.Monitoring)
-		r.Handle("/monitoring/*", c.Monitoring)
+		// The dashboard is used from a browser: changes only from its own pages.
+		monitoring := SameOrigin(c.Monitoring)
+		r.Handle("/monitoring", monitoring)
+		r.Handle("/monitoring/*", monitoring)
 	}
 	if c.Gatherer != nil {
 		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(c.Gatherer, promhttp.HandlerOpts{}))

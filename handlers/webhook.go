@@ -3,8 +3,8 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -16,7 +16,9 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"github.com/valyala/fastjson"
 
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/fgderr"
@@ -51,8 +53,13 @@ type WebhookHandler struct {
 	Logger         *slog.Logger
 	EnqueueTimeout time.Duration  // DefaultEnqueueTimeout when zero
 	TaskOptions    []asynq.Option // extra options for every task, such as the queue in tests
+	// MemoryBytes is the memory budget shared by all request bodies
+	// (HEDGEHOG_FGD_WEBHOOK_MEMORY_BYTES); DefaultMemoryBytes when zero.
+	MemoryBytes int64
 
-	bufs sync.Pool
+	budgetOnce sync.Once
+	memory     *memoryBudget
+	parsers    jsonParsers
 }
 
 // webhookAnswer is the JSON body of a 2xx answer.
@@ -72,74 +79,87 @@ const (
 	outcomeTooLarge    = "too_large"
 	outcomeBadType     = "unsupported_media_type"
 	outcomeUnavailable = "unavailable"
+	outcomeBusy        = "over_budget"
 )
 
 // delivery is what one request carries once it is read and verified.
 type delivery struct {
+	ctx     context.Context
 	id      string
 	event   string
 	payload []byte
-	log     *slog.Logger
+	body    *heldBody // the memory payload may point into
+	// attrs are logged with every line about the delivery: delivery_id,
+	// then what becomes known (event, repository, ref). Lines are built
+	// from them rather than from Logger.With, which costs a copy of the
+	// handler at each step.
+	attrs []slog.Attr
+}
+
+// with returns d with more attributes for its log lines.
+func (d delivery) with(attrs ...slog.Attr) delivery {
+	d.attrs = append(d.attrs[:len(d.attrs):len(d.attrs)], attrs...)
+	return d
+}
+
+func (h *WebhookHandler) log(d delivery, level slog.Level, msg string, attrs ...slog.Attr) {
+	h.Logger.LogAttrs(d.ctx, level, msg, d.with(attrs...).attrs...)
 }
 
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	d := delivery{id: r.Header.Get(gh.DeliveryIDHeader), event: "unknown"}
-	d.log = h.Logger.With("delivery_id", d.id)
+	d := delivery{ctx: r.Context(), id: r.Header.Get(gh.DeliveryIDHeader), event: "unknown"}
+	d.attrs = []slog.Attr{slog.String("delivery_id", d.id)}
 
 	code, msg, outcome := h.read(w, r, &d)
+	defer d.body.free()
 	if code != "" {
 		status := code.Status()
-		if outcome == outcomeBadType {
+		switch outcome {
+		case outcomeBadType:
 			// Still a bad request (FGD_6001), but 415 tells the sender which
 			// part was wrong: the one exception to the code's status.
 			status = http.StatusUnsupportedMediaType
+		case outcomeBusy:
+			w.Header().Set("Retry-After", "1")
 		}
 		h.Metrics.delivery(d.event, outcome)
-		d.log.Warn("webhook delivery rejected", "event", d.event, "status", status, "code", string(code), "reason", msg)
+		h.log(d, slog.LevelWarn, "webhook delivery rejected", slog.String("event", d.event), slog.Int("status", status),
+			slog.String("code", string(code)), slog.String("reason", msg))
 		writeErrorStatus(w, status, code, msg)
 		return
 	}
-	d.log = d.log.With("event", d.event)
+	d = d.with(slog.String("event", d.event))
 
 	switch d.event {
 	case "ping":
 		h.ignore(w, d, "ping")
 	case "push":
-		h.push(w, r.Context(), d)
+		h.push(w, d)
 	default:
 		h.ignore(w, d, "event "+d.event+" is not handled")
 	}
 }
 
-// read checks size, content type, signature and headers, and fills d. A
+// read judges what the headers can tell (size, content type, signature
+// header, event and delivery headers) before a byte of the body is read,
+// then reads the body within the memory budget and checks its signature
+// before anything else looks at it. It fills d; the caller frees d.body. A
 // non-empty code is the error to answer, with its message and the outcome
 // for the metrics.
 func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *delivery) (fgderr.Code, string, string) {
 	if r.ContentLength > MaxWebhookBody {
 		return fgderr.LimitExceeded, "body over 25 MiB", outcomeTooLarge
 	}
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	contentType := r.Header.Get("Content-Type")
+	mediaType, err := contentType, error(nil)
+	if contentType != "application/json" { // what GitHub sends, without parameters
+		mediaType, _, err = mime.ParseMediaType(contentType)
+	}
 	form := mediaType == "application/x-www-form-urlencoded"
 	if err != nil || (mediaType != "application/json" && !form) {
 		return fgderr.BadRequest,
 			"Content-Type must be application/json or application/x-www-form-urlencoded", outcomeBadType
 	}
-
-	buf, _ := h.bufs.Get().(*bytes.Buffer)
-	if buf == nil {
-		buf = new(bytes.Buffer)
-	}
-	buf.Reset()
-	defer h.bufs.Put(buf)
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxWebhookBody)); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return fgderr.LimitExceeded, "body over 25 MiB", outcomeTooLarge
-		}
-		return fgderr.BadRequest, "could not read the body", outcomeBadRequest
-	}
-	body := buf.Bytes()
-
 	sig := r.Header.Get(gh.SHA256SignatureHeader)
 	switch {
 	case sig == "" && r.Header.Get(gh.SHA1SignatureHeader) != "":
@@ -149,37 +169,52 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request, d *deliver
 		return fgderr.Unauthorized, "X-Hub-Signature-256 header is missing", outcomeBadSig
 	case !strings.HasPrefix(sig, "sha256="):
 		return fgderr.Unauthorized, "X-Hub-Signature-256 must start with sha256=", outcomeBadSig
-	case !h.signedByAny(sig, body):
-		return fgderr.Unauthorized, "signature does not match any configured webhook secret", outcomeBadSig
+	case len(sig) != len("sha256=")+2*sha256.Size:
+		return fgderr.Unauthorized, "X-Hub-Signature-256 must be sha256= and 64 hex digits", outcomeBadSig
 	}
-
-	d.event = r.Header.Get(gh.EventTypeHeader)
-	if d.event == "" {
-		d.event = "unknown"
+	event := r.Header.Get(gh.EventTypeHeader)
+	if event == "" {
 		return fgderr.BadRequest, "X-GitHub-Event header is missing", outcomeBadRequest
 	}
 	if d.id == "" {
 		return fgderr.BadRequest, "X-GitHub-Delivery header is missing", outcomeBadRequest
 	}
 
-	payload := body
+	body, berr := h.budget().readBody(w, r)
+	if berr != nil {
+		return berr.code, berr.msg, berr.outcome
+	}
+	d.body = body
+	if !h.signedByAny(sig, body.data) {
+		return fgderr.Unauthorized, "signature does not match any configured webhook secret", outcomeBadSig
+	}
+	d.event = event
+
+	payload := body.data
 	if form {
-		values, err := url.ParseQuery(string(body))
+		values, err := url.ParseQuery(string(body.data))
 		if err != nil || values.Get("payload") == "" {
 			return fgderr.BadRequest, "form body has no payload= field", outcomeBadRequest
 		}
 		payload = []byte(values.Get("payload"))
-	} else {
-		// The pooled buffer is reused after this request returns.
-		payload = bytes.Clone(body)
 	}
-	// A push is decoded next, which rejects malformed JSON by itself;
-	// scanning it twice would cost a tenth of a delivery.
-	if d.event != "push" && !json.Valid(payload) {
+	if err := fastjson.ValidateBytes(payload); err != nil {
 		return fgderr.BadRequest, "payload is not valid JSON", outcomeBadRequest
 	}
 	d.payload = payload
 	return "", "", ""
+}
+
+// budget returns the handler's memory budget, made on first use.
+func (h *WebhookHandler) budget() *memoryBudget {
+	h.budgetOnce.Do(func() {
+		total := h.MemoryBytes
+		if total <= 0 {
+			total = DefaultMemoryBytes
+		}
+		h.memory = newMemoryBudget(total)
+	})
+	return h.memory
 }
 
 // signedByAny checks the signature against every secret. go-github's
@@ -194,53 +229,10 @@ func (h *WebhookHandler) signedByAny(sig string, body []byte) bool {
 	return ok
 }
 
-// pushRoute is the part of go-github's PushEvent that routing reads, with
-// go-github's JSON field names. Decoding the whole PushEvent (repository,
-// pusher, sender, every commit's author) costs about half the CPU of a
-// delivery, so only these fields are decoded.
-type pushRoute struct {
-	Ref     string `json:"ref"`
-	Before  string `json:"before"`
-	After   string `json:"after"`
-	Deleted bool   `json:"deleted"`
-	Size    *int   `json:"size"`
-	Repo    struct {
-		FullName string `json:"full_name"`
-	} `json:"repository"`
-	Commits []struct {
-		Added    []string `json:"added"`
-		Removed  []string `json:"removed"`
-		Modified []string `json:"modified"`
-	} `json:"commits"`
-}
-
-// maxListedCommits is where GitHub may stop listing a push's commits; a list
-// this long may be incomplete, so the push counts as touching every fabric.
-const maxListedCommits = 20
-
-// touches reports whether the push changed anything under the fabric path.
-// An empty or possibly truncated commit list counts as touching: a missed
-// sync costs more than a sync with nothing to do.
-func (p *pushRoute) touches(f fabrics.Fabric) bool {
-	if len(p.Commits) == 0 || len(p.Commits) >= maxListedCommits || (p.Size != nil && *p.Size > len(p.Commits)) {
-		return true
-	}
-	for _, c := range p.Commits {
-		for _, list := range [][]string{c.Added, c.Removed, c.Modified} {
-			for _, file := range list {
-				if f.Touches(file) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d delivery) {
-	var p pushRoute
-	if err := json.Unmarshal(d.payload, &p); err != nil {
-		h.reject(w, d, fgderr.BadRequest, "push payload does not match GitHub's push event shape")
+func (h *WebhookHandler) push(w http.ResponseWriter, d delivery) {
+	p, err := h.parsers.pushRoute(d.payload)
+	if err != nil {
+		h.reject(w, d, fgderr.BadRequest, "push payload does not match GitHub's push event shape: "+err.Error())
 		return
 	}
 	switch {
@@ -253,22 +245,26 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 	case !strings.HasPrefix(p.Ref, "refs/heads/"):
 		h.ignore(w, d, "ref "+p.Ref+" is not a branch")
 		return
-	case p.Repo.FullName == "":
+	case p.Repository == "":
 		h.reject(w, d, fgderr.BadRequest, "push payload has no repository.full_name")
+		return
+	case p.After == "":
+		// The push's identity (and so its de-duplication) rests on it.
+		h.reject(w, d, fgderr.BadRequest, "push payload has no after commit")
 		return
 	}
 	branch := strings.TrimPrefix(p.Ref, "refs/heads/")
-	d.log = d.log.With("repository", p.Repo.FullName, "ref", p.Ref)
+	d = d.with(slog.String("repository", p.Repository), slog.String("ref", p.Ref))
 
-	ctx, cancel := context.WithTimeout(ctx, h.enqueueTimeout())
+	ctx, cancel := context.WithTimeout(d.ctx, h.enqueueTimeout())
 	defer cancel()
-	candidates, err := h.Fabrics.ByRepository(ctx, p.Repo.FullName)
+	candidates, err := h.Fabrics.ByRepository(ctx, p.Repository)
 	if err != nil {
 		h.unavailable(w, d, err)
 		return
 	}
 	if len(candidates) == 0 {
-		h.ignore(w, d, "repository "+p.Repo.FullName+" is not registered")
+		h.ignore(w, d, "repository "+p.Repository+" is not registered")
 		return
 	}
 	var matched []fabrics.Fabric
@@ -295,7 +291,7 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 	ids := make([]string, 0, len(matched))
 	fresh := 0
 	for _, f := range matched {
-		syncID := jobs.WebhookSyncID(d.id, f.Name)
+		syncID := PushSyncID(f.Name, p.Ref, p.Before, p.After)
 		task, err := jobs.NewSyncTask(jobs.SyncPayload{
 			SyncID: syncID, Fabric: f.Name, Trigger: jobs.TriggerWebhook,
 			Ref: p.Ref, Before: p.Before, After: p.After, DeliveryID: d.id, CreatedAt: start.UTC(),
@@ -307,9 +303,10 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 		_, err = h.Queue.EnqueueContext(ctx, task)
 		switch {
 		case errors.Is(err, asynq.ErrTaskIDConflict):
-			// This delivery was accepted before for this fabric.
+			// This push was accepted before for this fabric, under this
+			// delivery id or another one.
 		case err != nil:
-			h.unavailable(w, d.withFabric(f.Name), err)
+			h.unavailable(w, d.with(slog.String("fabric", f.Name)), err)
 			return
 		default:
 			fresh++
@@ -320,20 +317,28 @@ func (h *WebhookHandler) push(w http.ResponseWriter, ctx context.Context, d deli
 
 	if fresh == 0 {
 		h.Metrics.delivery(d.event, outcomeDuplicate)
-		d.log.Info("webhook redelivery ignored", "sync_ids", ids)
+		h.log(d, slog.LevelInfo, "webhook redelivery ignored", slog.Any("sync_ids", ids))
 		writeJSON(w, http.StatusOK, webhookAnswer{Status: "duplicate"})
 		return
 	}
 	h.Metrics.delivery(d.event, outcomeQueued)
 	for i, f := range matched {
-		d.log.Info("sync queued", "fabric", f.Name, "sync_id", ids[i], "after", p.After)
+		h.log(d, slog.LevelInfo, "sync queued", slog.String("fabric", f.Name), slog.String("sync_id", ids[i]), slog.String("after", p.After))
 	}
 	writeJSON(w, http.StatusAccepted, webhookAnswer{Status: "queued", SyncIDs: ids})
 }
 
-func (d delivery) withFabric(name string) delivery {
-	d.log = d.log.With("fabric", name)
-	return d
+// pushSyncNamespace seeds the name-based UUIDs of webhook syncs.
+var pushSyncNamespace = uuid.MustParse("0c6f3f5e-8f2a-4d0b-b8a4-2f1e7c9d5a61")
+
+// PushSyncID is the sync id of a push for a fabric. It is derived from what
+// identifies the push (fabric, ref, before, after) rather than from the
+// delivery, so that the same push delivered twice (redelivered under a new
+// delivery id, or sent by two hooks) maps to one asynq TaskID, which asynq
+// enqueues once. The task's retention (jobs.DeliveryRetention) keeps the id
+// taken for 72 h.
+func PushSyncID(fabric, ref, before, after string) string {
+	return uuid.NewSHA1(pushSyncNamespace, []byte(fabric+"\x00"+ref+"\x00"+before+"\x00"+after)).String()
 }
 
 func (h *WebhookHandler) enqueueTimeout() time.Duration {
@@ -345,13 +350,13 @@ func (h *WebhookHandler) enqueueTimeout() time.Duration {
 
 func (h *WebhookHandler) ignore(w http.ResponseWriter, d delivery, reason string) {
 	h.Metrics.delivery(d.event, outcomeIgnored)
-	d.log.Info("webhook delivery ignored", "reason", reason)
+	h.log(d, slog.LevelInfo, "webhook delivery ignored", slog.String("reason", reason))
 	writeJSON(w, http.StatusOK, webhookAnswer{Status: "ignored", Reason: reason})
 }
 
 func (h *WebhookHandler) reject(w http.ResponseWriter, d delivery, code fgderr.Code, msg string) {
 	h.Metrics.delivery(d.event, outcomeBadRequest)
-	d.log.Warn("webhook delivery rejected", "status", code.Status(), "code", string(code), "reason", msg)
+	h.log(d, slog.LevelWarn, "webhook delivery rejected", slog.Int("status", code.Status()), slog.String("code", string(code)), slog.String("reason", msg))
 	writeError(w, code, msg)
 }
 
@@ -359,7 +364,7 @@ func (h *WebhookHandler) reject(w http.ResponseWriter, d delivery, code fgderr.C
 // it can be redelivered once Redis is back.
 func (h *WebhookHandler) unavailable(w http.ResponseWriter, d delivery, err error) {
 	h.Metrics.delivery(d.event, outcomeUnavailable)
-	d.log.Error("webhook delivery not queued: Redis unavailable", "error", err)
+	h.log(d, slog.LevelError, "webhook delivery not queued: Redis unavailable", slog.Any("error", err))
 	writeError(w, fgderr.Redis, "the queue is unavailable; the delivery was not accepted, redeliver it later")
 }
 

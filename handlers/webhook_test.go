@@ -424,7 +424,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	}
 
 	rs.Start()
-	f.waitAccepted(body, "Redis is back")
+	f.waitAccepted("Redis is back")
 	if r, err := http.Get(f.server.URL + "/readyz"); err != nil || r.StatusCode != http.StatusOK {
 		t.Fatalf("readyz with Redis back: %v %v", r, err)
 	}
@@ -447,16 +447,19 @@ func TestRedisFrozen(t *testing.T) {
 		t.Fatalf("with Redis frozen: %d %v, want 503", resp.StatusCode, out)
 	}
 	rs.Thaw()
-	f.waitAccepted(body, "Redis thawed")
+	f.waitAccepted("Redis thawed")
 }
 
-// waitAccepted sends fresh deliveries of body until one is queued, with a
-// deadline: the server must recover with no restart.
-func (f *fixture) waitAccepted(body []byte, situation string) {
+// waitAccepted sends new pushes (pushes are de-duplicated on ref, before
+// and after) until one is queued, with a deadline: the server must recover
+// with no restart.
+func (f *fixture) waitAccepted(situation string) {
 	f.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, out := f.send(req{event: "push", body: body})
+	for n := 0; ; n++ {
+		ev := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
+		ev.Before = gh.String(fmt.Sprintf("%040x", n+1))
+		resp, out := f.send(req{event: "push", body: mustJSON(f.t, ev)})
 		if resp.StatusCode == http.StatusAccepted {
 			return
 		}

@@ -1,10 +1,13 @@
 // Package registry is the fabric registry in Redis: every fabric by name,
-// and an index by repository (a hash of that repository's fabrics) so that
-// matching a push is one HGETALL, whatever the number of fabrics.
+// an index by repository (a hash of that repository's fabrics), and a
+// version counted up by every write. Cache keeps the whole registry in
+// memory for the webhook's routing and reloads it when the version moves.
 package registry
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +38,18 @@ func New(rdb redis.UniversalClient, prefix string) *Registry {
 
 func (r *Registry) fabricKey(name string) string { return r.prefix + "registry:fabric:" + name }
 func (r *Registry) namesKey() string             { return r.prefix + "registry:names" }
+
+// versionKey changes with every write of the registry, so that a Cache can
+// tell with one GET whether what it holds is still current. It is a random
+// token rather than a counter: a Redis flushed or restored from an older
+// file and written to again must not show a version a cache already holds.
+func (r *Registry) versionKey() string { return r.prefix + "registry:version" }
+
+func newVersion() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
 func (r *Registry) repoKey(repo string) string {
 	return r.prefix + "registry:repo:" + fabrics.RepositoryKey(repo)
 }
@@ -98,6 +113,7 @@ func (r *Registry) write(ctx context.Context, f fabrics.Fabric, create bool) (fa
 					p.HDel(ctx, r.repoKey(old.Repository), f.Name)
 				}
 				p.HSet(ctx, r.repoKey(f.Repository), f.Name, body)
+				p.Set(ctx, r.versionKey(), newVersion(), 0)
 				return nil
 			})
 			return err
@@ -203,6 +219,7 @@ func (r *Registry) Delete(ctx context.Context, name string) (fabrics.Fabric, err
 		p.Del(ctx, r.fabricKey(name))
 		p.SRem(ctx, r.namesKey(), name)
 		p.HDel(ctx, r.repoKey(f.Repository), name)
+		p.Set(ctx, r.versionKey(), newVersion(), 0)
 		return nil
 	})
 	if err != nil {
