@@ -126,6 +126,9 @@ func BenchmarkFiftyFabrics(b *testing.B) {
 		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 		cfg := e.cfg(gitToken)
 		cfg.WorkerPoolSize = 10
+		for _, srv := range servers {
+			cfg.GitAllowedURLs = append(cfg.GitAllowedURLs, srv.URL+"/")
+		}
 		h, err := service.NewSyncHandler(cfg, e.rdb, fabrics.NewStaticIndex(list), log, nil)
 		if err != nil {
 			b.Fatal(err)

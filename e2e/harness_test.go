@@ -141,6 +141,7 @@ func (e *env) cfg(token string) config.Config {
 		RedisURL: config.Secret(e.redis.URL), GitHubToken: config.Secret(token), GitHubAPIURL: e.api.URL,
 		WorkerPoolSize: 4, SyncTimeout: time.Minute, DataDir: filepath.Join(e.t.TempDir(), fmt.Sprintf("w%d", e.workerID)),
 		FabricsFile: e.fabFile, GitAuthorName: "fgd-sync", GitAuthorEmail: "fgd-sync@users.noreply.github.com",
+		GitAllowedURLs: []string{e.git.URL + "/"}, MaxCheckoutBytes: config.DefaultMaxCheckoutBytes, MaxCheckoutFiles: config.DefaultMaxCheckoutFiles, MaxRawBytes: config.DefaultMaxRawBytes,
 	}
 }
 
@@ -212,6 +213,7 @@ func (e *env) startProcess(token string) *process {
 		"HEDGEHOG_FGD_DATA_DIR="+cfg.DataDir,
 		"HEDGEHOG_FGD_WORKER_POOL_SIZE=4",
 		"HEDGEHOG_FGD_LOG_LEVEL=debug",
+		"HEDGEHOG_FGD_GIT_ALLOWED_URLS="+e.git.URL+"/",
 	)
 	p := &process{cmd: cmd, out: &syncbuf.Buffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.out

@@ -46,7 +46,7 @@ type SyncStore interface {
 
 // Repositories opens a fabric's clone at the remote head.
 type Repositories interface {
-	Open(ctx context.Context, key, repository, url, branch string) (*gitcache.Checkout, error)
+	Open(ctx context.Context, key, repository, url, branch, fabricPath string) (*gitcache.Checkout, error)
 	Drop(key string) error
 }
 
@@ -88,6 +88,10 @@ type SyncHandler struct {
 	LockTTL  time.Duration
 	Attempts int            // push attempts when the remote moves
 	TaskOpts []asynq.Option // for follow-up tasks (the queue)
+
+	// MaxRawBytes bounds the raw/ bytes one sync reads
+	// (ingestion.DefaultMaxRawBytes when zero).
+	MaxRawBytes int64
 }
 
 func (h *SyncHandler) lockTTL() time.Duration {
@@ -363,7 +367,7 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 	var processed string
 	for try := 1; ; try++ {
 		st := startStage(rec, "fetch")
-		co, err := h.Repos.Open(ctx, fab.Name, fab.Repository, url, fab.Branch)
+		co, err := h.Repos.Open(ctx, fab.Name, fab.Repository, url, fab.Branch, fab.Path)
 		st.done()
 		if err != nil {
 			return err
@@ -540,7 +544,7 @@ func (h *SyncHandler) ingest(co *gitcache.Checkout, fab fabrics.Fabric) (*ingest
 		return nil, &fgderr.Error{Code: fgderr.InvalidStructure, Msg: "open the fabric folder " + fab.Path, Err: err}
 	}
 	defer closeFS()
-	return ingestion.Ingest(fsys, ingestion.Options{Bundle: h.Bundle, Namespace: fab.Namespace})
+	return ingestion.Ingest(fsys, ingestion.Options{Bundle: h.Bundle, Namespace: fab.Namespace, MaxRawBytes: h.MaxRawBytes})
 }
 
 // pullRequest pushes the sync's commit to an fgd/ branch and opens (or

@@ -113,7 +113,7 @@ func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, source jobs.Fa
 		Logger:   log,
 		Fabrics:  source,
 		Store:    store.New(rdb, ""),
-		Repos:    &gitcache.RepoCache{Dir: cfg.DataDir, Creds: creds, Author: gitcache.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}, Breakers: breakers},
+		Repos:    &gitcache.RepoCache{Dir: cfg.DataDir, Creds: creds, Author: gitcache.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}, Breakers: breakers, Allowed: cfg.GitAllowedURLs, MaxCheckoutBytes: cfg.MaxCheckoutBytes, MaxCheckoutFiles: cfg.MaxCheckoutFiles},
 		APIs:     creds,
 		Queue:    asynq.NewClientFromRedisClient(rdb),
 		Bundle:   bundle,
@@ -121,6 +121,7 @@ func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, source jobs.Fa
 		Timeout:  cfg.SyncTimeout,
 		TaskOpts: taskOpts,
 	}
+	h.MaxRawBytes = cfg.MaxRawBytes
 	if cfg.GitHubToken == "" && cfg.GitHubAppID == 0 {
 		log.Warn("no " + config.VarGitHubToken + " and no GitHub App: commit statuses and pull requests are off; git runs without credentials")
 	}

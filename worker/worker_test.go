@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/githedgehog/fgd-sync/fabrics"
+	"github.com/githedgehog/fgd-sync/github"
 	"github.com/githedgehog/fgd-sync/github/gitcache"
 	"github.com/githedgehog/fgd-sync/ingestion"
 	"github.com/githedgehog/fgd-sync/internal/gittest"
@@ -44,7 +45,7 @@ func TestWorkerConsumes(t *testing.T) {
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	sync := &jobs.SyncHandler{Logger: log, Fabrics: fabrics.NewStaticIndex(list), Store: store.New(rdb, testredis.Unique("w")+":"),
-		Repos: &gitcache.RepoCache{Dir: t.TempDir()}, Queue: asynq.NewClientFromRedisClient(rdb), Bundle: bundle}
+		Repos: &gitcache.RepoCache{Dir: t.TempDir(), Allowed: github.AllowedRemotes{git.URL + "/"}}, Queue: asynq.NewClientFromRedisClient(rdb), Bundle: bundle}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -87,6 +87,7 @@ func TestMakeRun(t *testing.T) {
 		"HEDGEHOG_FGD_ADMIN_TOKEN="+adminToken,
 		"HEDGEHOG_FGD_FABRICS_FILE="+fabricsFile,
 		"HEDGEHOG_FGD_DATA_DIR="+t.TempDir(),
+		"HEDGEHOG_FGD_GIT_ALLOWED_URLS="+git.URL+"/",
 	)
 	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
