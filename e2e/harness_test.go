@@ -196,8 +196,9 @@ func workerBinary(t testing.TB) string {
 
 // process is a worker running as its own OS process.
 type process struct {
-	cmd *exec.Cmd
-	out *syncbuf.Buffer
+	cmd     *exec.Cmd
+	out     *syncbuf.Buffer
+	dataDir string
 }
 
 func (e *env) startProcess(token string) *process {
@@ -215,7 +216,7 @@ func (e *env) startProcess(token string) *process {
 		"HEDGEHOG_FGD_LOG_LEVEL=debug",
 		"HEDGEHOG_FGD_GIT_ALLOWED_URLS="+e.git.URL+"/",
 	)
-	p := &process{cmd: cmd, out: &syncbuf.Buffer{}}
+	p := &process{cmd: cmd, out: &syncbuf.Buffer{}, dataDir: cfg.DataDir}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
