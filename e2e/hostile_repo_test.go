@@ -68,6 +68,37 @@ func TestHostileRepositoryContent(t *testing.T) {
 	}
 }
 
+// TestSymlinkedFolderFailsTheSync: a folder committed as a symlink where
+// the sync writes a file fails the sync with FGD_2003; nothing is written
+// through it, outside the clone, or pushed.
+func TestSymlinkedFolderFailsTheSync(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.startWorker(gitToken)
+	outside := t.TempDir()
+	pushEdit(t, e.git, "unmanaged/ is a symlink", func(work string) {
+		if err := os.MkdirAll(filepath.Join(work, "raw"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(work, "raw", "notes.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(outside, filepath.Join(work, "unmanaged")); err != nil {
+			t.Fatal(err)
+		}
+	})
+	head := e.git.Head("main")
+	rec := e.waitRecord(e.push("delivery-symlinked-folder", "raw/notes.yaml")[0], time.Minute)
+	if rec.State != store.StateFailed || len(rec.Errors) == 0 || rec.Errors[len(rec.Errors)-1].Code != fgderr.Symlink {
+		t.Fatalf("want a failed sync with FGD_2003, got %+v", rec)
+	}
+	if e.git.Head("main") != head {
+		t.Fatal("something was pushed")
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Fatalf("%d files written outside the clone", len(entries))
+	}
+}
+
 // pushEdit commits to main what edit does to a fresh clone's work tree
 // (real symlinks included), as a person with git would.
 func pushEdit(t *testing.T, srv *gittest.Server, message string, edit func(work string)) {

@@ -419,6 +419,9 @@ func (h *SyncHandler) run(ctx context.Context, log *slog.Logger, fab fabrics.Fab
 			commit, err = co.Commit(fab.Path, change, commitMessage(fab, p, plan))
 		}
 		st.done()
+		if fgderr.CodeOf(err) == fgderr.Symlink {
+			return fmt.Errorf("commit: %w", err) // the repository's content: FGD_2003 says what to fix
+		}
 		if err != nil {
 			return &fgderr.Error{Code: fgderr.SyncFailed, Msg: "commit", Err: err}
 		}
