@@ -236,7 +236,8 @@ func TestIgnoreRulesHaveNoEffect(t *testing.T) {
 			if _, ok := srv.Tree("main")[in("raw/a.yaml")]; !ok {
 				t.Fatal("setup: the raw file is not committed")
 			}
-			co, err := newCache(t, srv).Open(context.Background(), "dc1", "acme/x", srv.RepoURL(), "main", fabricPath)
+			rc := newCache(t, srv)
+			co, err := rc.Open(context.Background(), "dc1", "acme/x", srv.RepoURL(), "main", fabricPath)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -262,6 +263,16 @@ func TestIgnoreRulesHaveNoEffect(t *testing.T) {
 			}
 			if tree[".gitignore"] == "" {
 				t.Error("a file outside the change was lost")
+			}
+			// A failed sync's leftover in an ignored folder is gone at the next
+			// Open: the planner never sees it.
+			writeTestFile(t, filepath.Join(co.Dir(), in("managed/vpcs/leftover.yaml")), "kind: VPC\n")
+			co, err = rc.Open(context.Background(), "dc1", "acme/x", srv.RepoURL(), "main", fabricPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Lstat(filepath.Join(co.Dir(), in("managed/vpcs/leftover.yaml"))); !os.IsNotExist(err) {
+				t.Fatalf("an ignored leftover survived the reset: %v", err)
 			}
 		})
 	}

@@ -123,8 +123,8 @@ const fabricPathMarker = "fgd-sync-fabric-path"
 // reason but the network, the credentials or the repository's content is
 // thrown away and cloned again.
 func (rc *RepoCache) Open(ctx context.Context, key, repository, url, branch, fabricPath string) (*Checkout, error) {
-	if key == "" || key == "." || key == ".." || strings.ContainsAny(key, `/\`) {
-		return nil, fmt.Errorf("cache key %q is not a plain name", key)
+	if err := checkKey(key); err != nil {
+		return nil, err
 	}
 	if err := checkFabricPath(fabricPath); err != nil {
 		return nil, err
@@ -306,7 +306,18 @@ func (c *Checkout) push(ctx context.Context, spec string) error {
 
 // Drop removes a fabric's cached clone.
 func (rc *RepoCache) Drop(key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
 	return os.RemoveAll(filepath.Join(rc.Dir, key))
+}
+
+// checkKey refuses a cache key that is not one plain folder name.
+func checkKey(key string) error {
+	if key == "" || key == "." || key == ".." || strings.ContainsAny(key, "/\\") {
+		return fmt.Errorf("cache key %q is not a plain name", key)
+	}
+	return nil
 }
 
 // CommitMessage returns the message of a commit of the checkout.
