@@ -6,6 +6,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -91,7 +92,6 @@ func (c *Checkout) checkBudget(tree *object.Tree, commit plumbing.Hash) error {
 	if tree == nil {
 		return nil
 	}
-	sizes := map[plumbing.Hash]int64{}
 	var files, bytes int64
 	walker := object.NewTreeWalker(tree, true, nil)
 	defer walker.Close()
@@ -108,12 +108,9 @@ func (c *Checkout) checkBudget(tree *object.Tree, commit plumbing.Hash) error {
 		}
 		files++
 		if entry.Mode != filemode.Submodule {
-			size, ok := sizes[entry.Hash]
-			if !ok {
-				if size, err = c.repo.Storer.EncodedObjectSize(entry.Hash); err != nil {
-					return fmt.Errorf("size of %s: %w", name, err)
-				}
-				sizes[entry.Hash] = size
+			size, err := c.sizes.get(entry.Hash, c.repo.Storer.EncodedObjectSize)
+			if err != nil {
+				return fmt.Errorf("size of %s: %w", name, err)
 			}
 			bytes += size
 		}
@@ -162,6 +159,36 @@ func (c *Checkout) checkoutFabric(commit plumbing.Hash) error {
 	}
 	c.head = commit
 	return nil
+}
+
+// blobSizes remembers object sizes across syncs (a hash's size never
+// changes), so that the budget of a checkout that changed little costs
+// little. It forgets everything when it grows past maxRemembered.
+type blobSizes struct {
+	mu    sync.Mutex
+	sizes map[plumbing.Hash]int64
+}
+
+const maxRemembered = 1 << 20
+
+func (b *blobSizes) get(h plumbing.Hash, lookup func(plumbing.Hash) (int64, error)) (int64, error) {
+	b.mu.Lock()
+	size, ok := b.sizes[h]
+	b.mu.Unlock()
+	if ok {
+		return size, nil
+	}
+	size, err := lookup(h)
+	if err != nil {
+		return 0, err
+	}
+	b.mu.Lock()
+	if b.sizes == nil || len(b.sizes) >= maxRemembered {
+		b.sizes = map[plumbing.Hash]int64{}
+	}
+	b.sizes[h] = size
+	b.mu.Unlock()
+	return size, nil
 }
 
 func short(h plumbing.Hash) string { return h.String()[:12] }

@@ -51,6 +51,8 @@ type RepoCache struct {
 	// (DefaultMaxCheckoutBytes and DefaultMaxCheckoutFiles when zero).
 	MaxCheckoutBytes int64
 	MaxCheckoutFiles int
+
+	sizes blobSizes
 }
 
 type checkoutLimits struct {
@@ -79,6 +81,7 @@ type Checkout struct {
 	branch     string
 	fabricPath string
 	limits     checkoutLimits
+	sizes      *blobSizes
 	auth       transport.AuthMethod
 	secret     string
 	head       plumbing.Hash
@@ -145,7 +148,7 @@ func (rc *RepoCache) Open(ctx context.Context, key, repository, url, branch, fab
 		return nil, fmt.Errorf("create the cache folder: %w", err)
 	}
 	dir := filepath.Join(rc.Dir, key)
-	c := &Checkout{dir: dir, branch: branch, fabricPath: fabricPath, limits: rc.limits(), auth: auth, secret: secret,
+	c := &Checkout{dir: dir, branch: branch, fabricPath: fabricPath, limits: rc.limits(), sizes: &rc.sizes, auth: auth, secret: secret,
 		author: rc.Author, breakers: rc.Breakers, host: github.HostOf(url), expect: map[string]plumbing.Hash{}}
 	if sameFabricPath(dir, fabricPath) {
 		err := c.breakers.Do(c.host, func() error { return c.fetch(ctx) })
