@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
 	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/yaml"
 
 	"github.com/githedgehog/fgd-sync/handlers"
 	"github.com/githedgehog/fgd-sync/internal/benchcorpus"
@@ -435,9 +436,13 @@ func TestCleanup(t *testing.T) {
 		t.Fatalf("create: %d %v", st, out)
 	}
 	a.waitRecord(out["sync_id"].(string), time.Minute)
-	cache := filepath.Join(a.dataDir, "dc1")
-	if _, err := os.Stat(cache); err != nil {
-		t.Fatal("no cache after the init sync")
+	// The clone is named after the fabric, its clone URL and branch.
+	clones := func() []string {
+		m, _ := filepath.Glob(filepath.Join(a.dataDir, "dc1-*"))
+		return m
+	}
+	if len(clones()) != 1 {
+		t.Fatalf("clones after the init sync: %v, want one", clones())
 	}
 	if st, _ := a.call("DELETE", "/api/v1/fabrics/dc1", nil, adminToken); st != 200 {
 		t.Fatalf("delete: %d", st)
@@ -445,11 +450,11 @@ func TestCleanup(t *testing.T) {
 	a.waitNoScheduleFor(t, "dc1")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := os.Stat(cache); os.IsNotExist(err) {
+		if len(clones()) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the cache was not dropped")
+			t.Fatalf("the cache was not dropped: %v", clones())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -520,6 +525,18 @@ func TestFgdctlAdminClient(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "state") || !strings.Contains(out, "succeeded") {
 		t.Fatalf("sync --wait: %d\n%s", code, out)
 	}
+	// A rejected file: the sync ends partial, --wait exits 1, and -o yaml is
+	// the stored record, field for field.
+	a.git.Commit(map[string]string{"raw/bad.yaml": strings.Replace(vpc("vpc-3", 1003), "vlan: 1003", "vlan: twelve", 1),
+		"raw/vpc4.yaml": vpc("vpc-4", 1004)}, nil, "one good, one bad")
+	code, out, errOut = run("sync", "dc1", "--wait", "-o", "yaml")
+	var partial store.Record
+	if err := yaml.UnmarshalStrict([]byte(out), &partial); err != nil || code != 1 || partial.State != store.StatePartial || len(partial.Errors) != 1 {
+		t.Fatalf("sync --wait of a partial sync: exit %d, %v\n%s\n%s", code, err, out, errOut)
+	}
+	if stored, err := a.store.GetRecord(context.Background(), partial.ID); err != nil || !sameJSON(t, stored, &partial) {
+		t.Fatalf("-o yaml printed %+v; the store holds %+v (%v)", partial, stored, err)
+	}
 	if code, out, _ := run("syncs", "dc1"); code != 0 || !strings.HasPrefix(out, "SYNC") || strings.Count(out, "\n") < 3 {
 		t.Fatalf("syncs: %d\n%s", code, out)
 	}
@@ -554,4 +571,18 @@ func TestFgdctlAdminClient(t *testing.T) {
 	if code := runFgdctl([]string{"sync"}, &stdout, &stderr); code != 2 {
 		t.Fatalf("usage error: %d", code)
 	}
+}
+
+// sameJSON reports whether a and b encode to the same JSON.
+func sameJSON(t *testing.T, a, b any) bool {
+	t.Helper()
+	ja, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Equal(ja, jb)
 }

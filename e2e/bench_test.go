@@ -133,7 +133,7 @@ func BenchmarkFiftyFabrics(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h.APIs = nil // 50 repositories on a fake API are not the point here
+		h.Reporters = nil // 50 repositories on a fake API are not the point here
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() {

@@ -110,16 +110,16 @@ func NewSyncHandler(cfg config.Config, rdb redis.UniversalClient, source jobs.Fa
 		return nil, err
 	}
 	h := &jobs.SyncHandler{
-		Logger:   log,
-		Fabrics:  source,
-		Store:    store.New(rdb, ""),
-		Repos:    &gitcache.RepoCache{Dir: cfg.DataDir, Creds: creds, Author: gitcache.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}, Breakers: breakers, Allowed: cfg.GitAllowedURLs, MaxCheckoutBytes: cfg.MaxCheckoutBytes, MaxCheckoutFiles: cfg.MaxCheckoutFiles},
-		APIs:     creds,
-		Queue:    asynq.NewClientFromRedisClient(rdb),
-		Bundle:   bundle,
-		APIURL:   cfg.GitHubAPIURL,
-		Timeout:  cfg.SyncTimeout,
-		TaskOpts: taskOpts,
+		Logger:    log,
+		Fabrics:   source,
+		Store:     store.New(rdb, ""),
+		Repos:     jobs.GitCache{RepoCache: &gitcache.RepoCache{Dir: cfg.DataDir, Creds: creds, Author: gitcache.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}, Breakers: breakers, Allowed: cfg.GitAllowedURLs, MaxCheckoutBytes: cfg.MaxCheckoutBytes, MaxCheckoutFiles: cfg.MaxCheckoutFiles}},
+		Reporters: jobs.GitHubReporters{Credentials: creds},
+		Queue:     asynq.NewClientFromRedisClient(rdb),
+		Bundle:    bundle,
+		APIURL:    cfg.GitHubAPIURL,
+		Timeout:   cfg.SyncTimeout,
+		TaskOpts:  taskOpts,
 	}
 	h.MaxRawBytes = cfg.MaxRawBytes
 	if cfg.GitHubToken == "" && cfg.GitHubAppID == 0 {
@@ -201,7 +201,7 @@ func Worker(cfg config.Config, rdb redis.UniversalClient, conn asynq.RedisConnOp
 	return worker.Options{
 		Redis: rdb, Concurrency: cfg.WorkerPoolSize, Logger: log, Sync: sync,
 		Health:   jobs.NewHealthHandler(log, ping, asynq.NewInspectorFromRedisClient(rdb), jobs.DefaultQueue, metrics),
-		Schedule: &jobs.Schedule{Fabrics: reg}, SchedulerConn: conn,
+		Schedule: &jobs.Schedule{Fabrics: reg, Prune: sync.CachePruner()}, SchedulerConn: conn,
 	}, nil
 }
 

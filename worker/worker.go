@@ -64,7 +64,7 @@ func Run(ctx context.Context, o Options) error {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(jobs.TypeSync, o.Sync.HandleSyncTask)
 	mux.HandleFunc(jobs.TypeInit, o.Sync.HandleSyncTask)
-	mux.HandleFunc(jobs.TypeCleanup, o.Sync.HandleCleanupTask)
+	mux.HandleFunc(jobs.TypeCleanup, o.Sync.Cleanup().HandleCleanupTask)
 	if o.Health != nil {
 		mux.HandleFunc(jobs.TypeHealth, o.Health.HandleHealthTask)
 	}

@@ -45,7 +45,7 @@ func TestWorkerConsumes(t *testing.T) {
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	sync := &jobs.SyncHandler{Logger: log, Fabrics: fabrics.NewStaticIndex(list), Store: store.New(rdb, testredis.Unique("w")+":"),
-		Repos: &gitcache.RepoCache{Dir: t.TempDir(), Allowed: github.AllowedRemotes{git.URL + "/"}}, Queue: asynq.NewClientFromRedisClient(rdb), Bundle: bundle}
+		Repos: jobs.GitCache{RepoCache: &gitcache.RepoCache{Dir: t.TempDir(), Allowed: github.AllowedRemotes{git.URL + "/"}}}, Queue: asynq.NewClientFromRedisClient(rdb), Bundle: bundle}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -33,9 +34,17 @@ spec:
       vlan: twelve
 `
 
+// noEnv is an empty environment.
+func noEnv(string) string { return "" }
+
+// fgdctl runs the command line in an empty environment.
 func fgdctl(args ...string) (int, string, string) {
+	return fgdctlEnv(noEnv, args...)
+}
+
+func fgdctlEnv(getenv func(string) string, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
-	code := run(args, &stdout, &stderr)
+	code := run(context.Background(), args, getenv, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -78,7 +87,7 @@ func TestUsageErrors(t *testing.T) {
 		{"ingest two folders", []string{"ingest", "a", "b"}},
 		{"ingest missing folder", []string{"ingest", missing}},
 		{"ingest a file", []string{"ingest", file}},
-		{"ingest bad output", []string{"ingest", t.TempDir(), "-o", "yaml"}},
+		{"ingest bad output", []string{"ingest", t.TempDir(), "-o", "xml"}},
 		{"ingest bad flag", []string{"ingest", t.TempDir(), "--colour"}},
 		{"validate nothing", []string{"validate"}},
 		{"validate missing file", []string{"validate", missing}},
@@ -92,7 +101,7 @@ func TestUsageErrors(t *testing.T) {
 			}
 		})
 	}
-	if code, out, _ := fgdctl("help"); code != 0 || !strings.Contains(out, "ingest DIR") {
+	if code, out, _ := fgdctl("help"); code != 0 || !strings.Contains(out, "ingest ") {
 		t.Fatalf("help: %d %q", code, out)
 	}
 }
