@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/github/gitcache"
 	"github.com/githedgehog/fgd-sync/internal/gittest"
 	"github.com/githedgehog/fgd-sync/store"
 )
@@ -62,7 +63,7 @@ func TestHostileRepositoryContent(t *testing.T) {
 	if mode := lsMode(t, e.git, "managed/vpcs/vpc-1.yaml"); mode != "100644" {
 		t.Fatalf("managed/vpcs/vpc-1.yaml pushed with mode %s, want a regular file", mode)
 	}
-	gitConfig, err := os.ReadFile(filepath.Join(cfg.DataDir, "dc1", ".git", "config"))
+	gitConfig, err := os.ReadFile(filepath.Join(cfg.DataDir, gitcache.CacheKey(e.fabric.Name, e.git.RepoURL(), e.fabric.Branch), ".git", "config"))
 	if err != nil || strings.Contains(string(gitConfig), "VPC") || !strings.Contains(string(gitConfig), `[remote "origin"]`) {
 		t.Fatalf("the cache's .git/config was written through the symlink: %v\n%s", err, gitConfig)
 	}
