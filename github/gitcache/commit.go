@@ -1,6 +1,7 @@
 package gitcache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/internal/fabricdir"
 )
 
 // Change is one commit's worth of file changes, relative to the fabric
@@ -30,10 +32,10 @@ type Change struct {
 // Commit applies change under the fabric folder and commits exactly it: the
 // planned writes and removals are staged one by one, whatever .gitignore or
 // .git/info/exclude say, and nothing else in the work tree is. No symlink
-// is followed: one where a file is to be written is replaced by the file,
-// one among a file's folders fails with FGD_2003 before anything is
-// written. It returns the new commit's hash, or "" when the change changed
-// nothing.
+// is followed (internal/fabricdir writes): one where a file is to be
+// written is replaced by the file, one among a file's folders fails with
+// FGD_2003 before anything is written. It returns the new commit's hash,
+// or "" when the change changed nothing.
 func (c *Checkout) Commit(fabricPath string, change Change, message string) (string, error) {
 	if fabricPath != c.fabricPath {
 		return "", fmt.Errorf("fabric folder %q: the checkout holds %q only", fabricPath, c.fabricPath)
@@ -52,6 +54,9 @@ func (c *Checkout) Commit(fabricPath string, change Change, message string) (str
 	if err := preflight(root, writes, removes); err != nil {
 		return "", err
 	}
+	if err := c.apply(writes, removes); err != nil {
+		return "", err
+	}
 	idx, err := c.repo.Storer.Index()
 	if err != nil {
 		return "", fmt.Errorf("read the index: %w", err)
@@ -61,17 +66,14 @@ func (c *Checkout) Commit(fabricPath string, change Change, message string) (str
 		if err != nil {
 			return "", fmt.Errorf("store %s: %w", w.name, err)
 		}
-		fi, err := writeFile(root, w.name, w.data)
+		fi, err := root.Lstat(filepath.FromSlash(w.name))
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("stage %s: %w", w.name, err)
 		}
 		stage(idx, w.name, hash, fi)
 		c.expect[w.name] = hash
 	}
 	for _, name := range removes {
-		if err := removeFile(root, name); err != nil {
-			return "", err
-		}
 		if _, err := idx.Remove(name); err != nil && !errors.Is(err, index.ErrEntryNotFound) {
 			return "", fmt.Errorf("unstage %s: %w", name, err)
 		}
@@ -175,80 +177,50 @@ func preflight(root *os.Root, writes []plannedWrite, removes []string) error {
 	return nil
 }
 
-// writeFile writes data at name (0600), creating its missing folders
-// (0700). A symlink at name is replaced by the file, never written
-// through. The folders were checked by preflight.
-func writeFile(root *os.Root, name string, data []byte) (fs.FileInfo, error) {
-	native := filepath.FromSlash(name)
-	if err := mkdirAllPrivate(root, path.Dir(name)); err != nil {
-		return nil, fmt.Errorf("create the folders of %s: %w", name, err)
-	}
-	// The old file or symlink goes first and the new file is created
-	// exclusively: os.Root never follows a symlink with O_CREATE|O_EXCL, so
-	// nothing is ever written through one.
-	if err := root.Remove(native); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("replace %s: %w", name, err)
-	}
-	f, err := root.OpenFile(native, os.O_WRONLY|os.O_CREATE|os.O_EXCL, cacheFileMode)
+// apply writes and removes the files in the work tree through
+// internal/fabricdir: folder handles opened without following symlinks,
+// files created 0600 and folders 0700 whatever the umask, a symlink where a
+// file goes replaced by the file.
+func (c *Checkout) apply(writes []plannedWrite, removes []string) error {
+	d, err := fabricdir.OpenBeneath(c.dir, c.fabricPath, fabricdir.Options{FileMode: cacheFileMode, DirMode: cacheDirMode, ExactModes: true})
 	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", name, err)
+		return writeError("open the fabric folder", err)
 	}
-	if err := f.Chmod(cacheFileMode); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write %s: %w", name, err)
+	defer d.Close()
+	files := make([]fabricdir.File, len(writes))
+	for i, w := range writes {
+		files[i] = fabricdir.File{Path: c.inFabric(w.name), Data: w.data}
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write %s: %w", name, err)
+	rel := make([]string, len(removes))
+	for i, name := range removes {
+		rel[i] = c.inFabric(name)
 	}
-	fi, err := f.Stat()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", name, err)
-	}
-	return fi, nil
-}
-
-// mkdirAllPrivate creates dir's missing folders below root, each 0700,
-// following no symlink (preflight refused them).
-func mkdirAllPrivate(root *os.Root, dir string) error {
-	if dir == "." || dir == "" {
-		return nil
-	}
-	walked := ""
-	for _, seg := range strings.Split(dir, "/") {
-		walked = path.Join(walked, seg)
-		native := filepath.FromSlash(walked)
-		fi, err := root.Lstat(native)
-		if err == nil {
-			if fi.Mode()&fs.ModeSymlink != 0 {
-				return fmt.Errorf("%s: %w", walked, ErrSymlink)
-			}
-			continue
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		if err := root.Mkdir(native, cacheDirMode); err != nil {
-			return err
-		}
-		if err := root.Chmod(native, cacheDirMode); err != nil {
-			return err
-		}
+	if err := d.Apply(context.Background(), files, rel); err != nil {
+		return writeError("apply the change", err)
 	}
 	return nil
 }
 
-// removeFile removes name (a file or a symlink, never what a symlink points
-// at); a missing file is fine.
-func removeFile(root *os.Root, name string) error {
-	err := root.Remove(filepath.FromSlash(name))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove %s: %w", name, err)
+// inFabric is a repository path relative to the fabric folder.
+func (c *Checkout) inFabric(name string) string {
+	if c.fabricPath == "." {
+		return name
 	}
-	return nil
+	return strings.TrimPrefix(name, c.fabricPath+"/")
+}
+
+// writeError gives a refused write its code: FGD_2003 for a symlink in the
+// way, FGD_2002 for a path that would leave the folder.
+func writeError(what string, err error) error {
+	switch {
+	case errors.Is(err, fabricdir.ErrSymlink):
+		return &fgderr.Error{Code: fgderr.Symlink, Msg: what + ": make it a real folder", Err: err}
+	case errors.Is(err, fabricdir.ErrInvalidPath):
+		return &fgderr.Error{Code: fgderr.PathEscape, Msg: what, Err: err}
+	case errors.Is(err, fabricdir.ErrNotDir):
+		return &fgderr.Error{Code: fgderr.InvalidStructure, Msg: what, Err: err}
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // storeBlob writes data as a blob object and returns its hash.
