@@ -21,6 +21,7 @@ import (
 
 	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/fabrics"
+	"github.com/githedgehog/fgd-sync/github"
 	"github.com/githedgehog/fgd-sync/internal/buildinfo"
 	"github.com/githedgehog/fgd-sync/internal/metrics"
 	"github.com/githedgehog/fgd-sync/registry"
@@ -143,6 +144,11 @@ func loadFabrics(cfg config.Config) ([]fabrics.Fabric, error) {
 		return nil, nil
 	}
 	list, err := fabrics.LoadFile(cfg.FabricsFile)
+	if err == nil {
+		// A clone URL off the allow list is a bad file: fgd-sync would never
+		// contact it.
+		err = fabrics.CheckRemotes(list, github.AllowedRemotes(cfg.GitAllowedURLs))
+	}
 	if err != nil {
 		return nil, &config.Error{Var: config.VarFabricsFile, Msg: err.Error()}
 	}

@@ -31,6 +31,8 @@ func TestBoot(t *testing.T) {
 		{"worker without Redis", config.RoleWorker, nil, nil, 2, config.VarRedisURL},
 		{"unknown Sentinel parameter", config.RoleWorker, nil, map[string]string{config.VarRedisURL: "redis-sentinel://:hunter2@s1:26379?master=m&sentinel_pass=x"}, 2, config.VarRedisURL},
 		{"bad fabrics file", config.RoleWorker, nil, map[string]string{config.VarRedisURL: "redis://:hunter2@127.0.0.1:1", config.VarFabricsFile: writeTemp(t, "fabrics:\n  - name: BAD\n")}, 2, config.VarFabricsFile},
+		{"clone URL off the allow list", config.RoleWorker, nil, map[string]string{config.VarRedisURL: "redis://:hunter2@127.0.0.1:1",
+			config.VarFabricsFile: writeTemp(t, "fabrics:\n  - {name: dc1, repository: acme/x}\n  - {name: dc2, repository: acme/y, clone_url: 'http://git.example/y.git'}\n")}, 2, `fabric "dc2": clone_url`},
 		{"webhook without secret", config.RoleWebhook, nil, map[string]string{config.VarRedisURL: "redis://:hunter2@127.0.0.1:1", config.VarAdminToken: "x"}, 2, config.VarWebhookSecret},
 	}
 	for _, tc := range tests {

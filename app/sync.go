@@ -37,13 +37,16 @@ func newSyncHandler(p *Process, m *Metrics) (*jobs.SyncHandler, error) {
 		Fabrics: p.Registry,
 		Store:   store.New(p.Redis.Client, ""),
 		Repos: jobs.GitCache{RepoCache: &gitcache.RepoCache{Dir: cfg.DataDir, Creds: creds, Breakers: breakers,
-			Author: gitcache.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail}}},
+			Author:  gitcache.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail},
+			Allowed: cfg.GitAllowedURLs, MaxCheckoutBytes: cfg.MaxCheckoutBytes, MaxCheckoutFiles: cfg.MaxCheckoutFiles}},
 		Reporters: jobs.GitHubReporters{Credentials: creds},
 		Queue:     asynq.NewClientFromRedisClient(p.Redis.Client),
 		Bundle:    bundle,
 		APIURL:    cfg.GitHubAPIURL,
 		Timeout:   cfg.SyncTimeout,
 		Metrics:   m.Syncs,
+
+		MaxRawBytes: cfg.MaxRawBytes,
 	}, nil
 }
 

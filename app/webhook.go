@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynqmon"
 
 	"github.com/githedgehog/fgd-sync/config"
+	"github.com/githedgehog/fgd-sync/github"
 	"github.com/githedgehog/fgd-sync/handlers"
 	"github.com/githedgehog/fgd-sync/registry"
 	"github.com/githedgehog/fgd-sync/store"
@@ -60,7 +61,8 @@ func NewWebhook(p *Process, metrics *Metrics) (*Webhook, error) {
 	adminAPI := &handlers.AdminAPI{
 		Token: []byte(cfg.AdminToken.Reveal()), Registry: p.Registry, Records: store.New(p.Redis.Client, ""), Queue: queue,
 		Inspector: asynq.NewInspectorFromRedisClient(p.Redis.Client), Redis: ping, Logger: log.With("component", "admin"),
-		Access: access.New(p.Redis.Client, access.Options{}),
+		Access:  access.New(p.Redis.Client, access.Options{}),
+		Remotes: github.AllowedRemotes(cfg.GitAllowedURLs),
 	}
 	admin := adminAPI.Routes()
 	monitoring := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: p.Redis.Conn.AsynqConnOpt(), ReadOnly: cfg.DashboardReadOnly})

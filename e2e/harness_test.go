@@ -238,8 +238,9 @@ func workerBinary(t testing.TB) string {
 
 // process is a worker running as its own OS process.
 type process struct {
-	cmd *exec.Cmd
-	out *syncbuf.Buffer
+	cmd     *exec.Cmd
+	out     *syncbuf.Buffer
+	dataDir string
 }
 
 func (e *env) startProcess(token string) *process {
@@ -247,10 +248,11 @@ func (e *env) startProcess(token string) *process {
 	bin := workerBinary(e.t)
 	cmd := exec.Command(bin)
 	cmd.Env = os.Environ()
-	for k, v := range e.vars(token) {
+	vars := e.vars(token)
+	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &process{cmd: cmd, out: &syncbuf.Buffer{}}
+	p := &process{cmd: cmd, out: &syncbuf.Buffer{}, dataDir: vars[config.VarDataDir]}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)

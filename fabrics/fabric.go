@@ -152,6 +152,9 @@ func (f Fabric) Validate() error {
 		if seg == ".." {
 			return fail("path", fgderr.PathEscape, "%q must not contain ..", f.Path)
 		}
+		if strings.EqualFold(seg, ".git") {
+			return fail("path", fgderr.PathEscape, "%q must not be .git or lie under it", f.Path)
+		}
 	}
 	if !dnsLabel.MatchString(f.Namespace) {
 		return fail("namespace", fgderr.InvalidStructure, "%q is not a DNS label", f.Namespace)
@@ -183,6 +186,33 @@ func validateCloneURL(raw string) error {
 	}
 	if u.User != nil {
 		return errors.New("must not hold credentials; set HEDGEHOG_FGD_GITHUB_TOKEN instead")
+	}
+	return nil
+}
+
+// RemoteChecker says whether a clone URL may be contacted
+// (github.AllowedRemotes).
+type RemoteChecker interface {
+	Check(url string) error
+}
+
+// CheckRemotes checks every explicit clone_url against the allow list and
+// returns, for the first one not allowed, an FGD_2002 *FieldError naming
+// the fabric and clone_url. A fabric without clone_url uses the GitHub
+// host's URL, which the default allow list holds; the sync checks it again.
+func CheckRemotes(list []Fabric, allowed RemoteChecker) error {
+	for _, f := range list {
+		if f.CloneURL == "" {
+			continue
+		}
+		if err := allowed.Check(f.CloneURL); err != nil {
+			msg := err.Error()
+			var fe *fgderr.Error
+			if errors.As(err, &fe) {
+				msg = strings.TrimPrefix(fe.Msg, "clone_url ")
+			}
+			return &FieldError{Fabric: f.Name, Field: "clone_url", Code: fgderr.PathEscape, Msg: msg}
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/github"
 )
 
 func TestLoadFile(t *testing.T) {
@@ -42,6 +43,9 @@ func TestInvalidFabrics(t *testing.T) {
 		{"repository with extra part", "name: dc1\n    repository: a/b/c\n", "repository", fgderr.InvalidStructure},
 		{"absolute path", base + "    path: /etc\n", "path", fgderr.PathEscape},
 		{"path with ..", base + "    path: a/../../b\n", "path", fgderr.PathEscape},
+		{"path .git", base + "    path: .git\n", "path", fgderr.PathEscape},
+		{"path under .git", base + "    path: .git/hooks\n", "path", fgderr.PathEscape},
+		{"path under .GIT", base + "    path: sub/.GIT/x\n", "path", fgderr.PathEscape},
 		{"bad branch", base + "    branch: 'feature..x'\n", "branch", fgderr.InvalidStructure},
 		{"branch with spaces", base + "    branch: 'my branch'\n", "branch", fgderr.InvalidStructure},
 		{"write mode", base + "    write_mode: force\n", "write_mode", fgderr.InvalidStructure},
@@ -64,6 +68,46 @@ func TestInvalidFabrics(t *testing.T) {
 			}
 			if fe.Field != tc.field || fe.Code != tc.code || fe.Msg == "" {
 				t.Fatalf("err = %+v, want field %s code %s", fe, tc.field, tc.code)
+			}
+		})
+	}
+}
+
+// TestCheckRemotes: a clone_url off the allow list is an FGD_2002 error
+// naming the fabric and the field, without the URL's credentials.
+func TestCheckRemotes(t *testing.T) {
+	allowed := github.AllowedRemotes{"https://github.com/", "http://127.0.0.1:9418/git/"}
+	tests := []struct {
+		name   string
+		yaml   string
+		fabric string // the fabric the error names; "" when allowed
+	}{
+		{"default clone URL", "  - {name: a, repository: acme/x}\n", ""},
+		{"allowed prefixes", "  - {name: a, repository: acme/x, clone_url: 'https://GitHub.com/acme/x.git'}\n  - {name: b, repository: acme/y, clone_url: 'http://127.0.0.1:9418/git/y.git'}\n", ""},
+		{"plain http", "  - {name: a, repository: acme/x}\n  - {name: b, repository: acme/y, clone_url: 'http://github.com/acme/y.git'}\n", "b"},
+		{"local path", "  - {name: c, repository: acme/x, clone_url: /srv/git/x.git}\n", "c"},
+		{"file URL", "  - {name: d, repository: acme/x, clone_url: 'file:///srv/git/x.git'}\n", "d"},
+		{"other host", "  - {name: e, repository: acme/x, clone_url: 'https://git.evil.example/acme/x.git'}\n", "e"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			list, err := Parse([]byte("fabrics:\n" + tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = CheckRemotes(list, allowed)
+			if tc.fabric == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Fabric != tc.fabric || fe.Field != "clone_url" || fe.Code != fgderr.PathEscape {
+				t.Fatalf("want FGD_2002 on %s.clone_url, got %v", tc.fabric, err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, `fabric "`+tc.fabric+`"`) || !strings.Contains(msg, "clone_url") || !strings.Contains(msg, "HEDGEHOG_FGD_GIT_ALLOWED_URLS") {
+				t.Fatalf("the message does not say what to fix: %s", msg)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
@@ -27,6 +28,11 @@ const (
 type API struct {
 	client *gh.Client
 	secret string
+	// identity finds the login the API acts as; GET /user when nil.
+	identity func(ctx context.Context) (string, error)
+
+	mu    sync.Mutex
+	login string // the identity, once found
 }
 
 // NewAPI returns a client for baseURL (https://api.github.com/ or a GHES
@@ -67,6 +73,38 @@ func (a *API) SetStatus(ctx context.Context, repository, sha, state, context, de
 	return a.classify(err, "set commit status")
 }
 
+// Identity is the login fgd-sync acts as on GitHub: the token's user (GET
+// /user), or "<app-slug>[bot]" for a GitHub App. It is looked up once.
+func (a *API) Identity(ctx context.Context) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.login != "" {
+		return a.login, nil
+	}
+	find := a.identity
+	if find == nil {
+		find = a.user
+	}
+	login, err := find(ctx)
+	if err != nil {
+		return "", err
+	}
+	a.login = login
+	return login, nil
+}
+
+// user is the token's user, from GET /user.
+func (a *API) user(ctx context.Context) (string, error) {
+	u, _, err := a.client.Users.Get(ctx, "")
+	if err != nil {
+		return "", a.classify(err, "find the user the token belongs to (GET /user)")
+	}
+	if u.GetLogin() == "" {
+		return "", &fgderr.Error{Code: fgderr.GitHubAuth, Msg: "GET /user named no login"}
+	}
+	return u.GetLogin(), nil
+}
+
 // PullRequest is an open pull request.
 type PullRequest struct {
 	Number int
@@ -74,23 +112,63 @@ type PullRequest struct {
 	Head   string
 }
 
-// OpenOrUpdatePR opens a pull request from head to base, or, when one from
-// an fgd/ branch of this fabric is open, edits that one to point at the new
-// work. It returns the pull request.
+// ownPullRequest returns the open pull request into base that fgd-sync
+// opened for the fabric marked by marker, if any. Only one whose head
+// branch is an fgd/ branch of the repository itself (not of a fork) and
+// whose author is fgd-sync's own identity counts: anyone else's pull
+// request is never picked up, updated or pushed to. Every page is read.
+func (a *API) ownPullRequest(ctx context.Context, repository, base, marker string) (*gh.PullRequest, error) {
+	me, err := a.Identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	owner, name, _ := strings.Cut(repository, "/")
+	opts := &gh.PullRequestListOptions{State: "open", Base: base, ListOptions: gh.ListOptions{PerPage: 100}}
+	for {
+		page, resp, err := a.client.PullRequests.List(ctx, owner, name, opts)
+		if err != nil {
+			return nil, a.classify(err, "list pull requests")
+		}
+		for _, pr := range page {
+			if ownedBy(pr, repository, me) && strings.Contains(pr.GetBody(), marker) {
+				return pr, nil
+			}
+		}
+		if resp == nil || resp.NextPage == 0 {
+			return nil, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// ownedBy reports whether pr comes from an fgd/ branch of repository itself
+// and was opened by login.
+func ownedBy(pr *gh.PullRequest, repository, login string) bool {
+	head, base := pr.GetHead().GetRepo(), pr.GetBase().GetRepo()
+	if head == nil || !strings.EqualFold(head.GetFullName(), repository) {
+		return false // a fork, or a deleted one
+	}
+	if base != nil && head.GetID() != 0 && base.GetID() != 0 && head.GetID() != base.GetID() {
+		return false
+	}
+	return strings.HasPrefix(pr.GetHead().GetRef(), "fgd/") && strings.EqualFold(pr.GetUser().GetLogin(), login)
+}
+
+// OpenOrUpdatePR opens a pull request from head to base, or, when fgd-sync's
+// own pull request for this fabric is open, edits that one to point at the
+// new work. It returns the pull request.
 func (a *API) OpenOrUpdatePR(ctx context.Context, repository, head, base, title, body, marker string) (PullRequest, error) {
 	owner, name, _ := strings.Cut(repository, "/")
-	open, _, err := a.client.PullRequests.List(ctx, owner, name, &gh.PullRequestListOptions{State: "open", Base: base, ListOptions: gh.ListOptions{PerPage: 100}})
+	own, err := a.ownPullRequest(ctx, repository, base, marker)
 	if err != nil {
-		return PullRequest{}, a.classify(err, "list pull requests")
+		return PullRequest{}, err
 	}
-	for _, pr := range open {
-		if strings.HasPrefix(pr.GetHead().GetRef(), "fgd/") && strings.Contains(pr.GetBody(), marker) {
-			edited, _, err := a.client.PullRequests.Edit(ctx, owner, name, pr.GetNumber(), &gh.PullRequest{Title: gh.String(title), Body: gh.String(body)})
-			if err != nil {
-				return PullRequest{}, a.classify(err, "update pull request")
-			}
-			return PullRequest{Number: edited.GetNumber(), URL: edited.GetHTMLURL(), Head: pr.GetHead().GetRef()}, nil
+	if own != nil {
+		edited, _, err := a.client.PullRequests.Edit(ctx, owner, name, own.GetNumber(), &gh.PullRequest{Title: gh.String(title), Body: gh.String(body)})
+		if err != nil {
+			return PullRequest{}, a.classify(err, "update pull request")
 		}
+		return PullRequest{Number: edited.GetNumber(), URL: edited.GetHTMLURL(), Head: own.GetHead().GetRef()}, nil
 	}
 	pr, _, err := a.client.PullRequests.Create(ctx, owner, name, &gh.NewPullRequest{Title: gh.String(title), Head: gh.String(head), Base: gh.String(base), Body: gh.String(body)})
 	if err != nil {
@@ -99,19 +177,14 @@ func (a *API) OpenOrUpdatePR(ctx context.Context, repository, head, base, title,
 	return PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Head: head}, nil
 }
 
-// FindOpenPR returns the open fgd pull request of a fabric, if any.
+// FindOpenPR returns fgd-sync's own open pull request for a fabric, if any
+// (see ownPullRequest for what counts as its own).
 func (a *API) FindOpenPR(ctx context.Context, repository, base, marker string) (PullRequest, bool, error) {
-	owner, name, _ := strings.Cut(repository, "/")
-	open, _, err := a.client.PullRequests.List(ctx, owner, name, &gh.PullRequestListOptions{State: "open", Base: base, ListOptions: gh.ListOptions{PerPage: 100}})
-	if err != nil {
-		return PullRequest{}, false, a.classify(err, "list pull requests")
+	pr, err := a.ownPullRequest(ctx, repository, base, marker)
+	if err != nil || pr == nil {
+		return PullRequest{}, false, err
 	}
-	for _, pr := range open {
-		if strings.HasPrefix(pr.GetHead().GetRef(), "fgd/") && strings.Contains(pr.GetBody(), marker) {
-			return PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Head: pr.GetHead().GetRef()}, true, nil
-		}
-	}
-	return PullRequest{}, false, nil
+	return PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Head: pr.GetHead().GetRef()}, true, nil
 }
 
 // classify turns a go-github error into a transient or permanent typed

@@ -71,6 +71,7 @@ type AppCredentials struct {
 	byOwner map[string]*appInstallation
 	// RateLimits, when set before first use, records each installation's rate limit.
 	RateLimits *RateLimits
+	login      string // "<app-slug>[bot]", once found
 }
 
 type appInstallation struct {
@@ -123,11 +124,36 @@ func (c *AppCredentials) installation(ctx context.Context, repository string) (*
 	if err != nil {
 		return nil, err
 	}
+	api.identity = c.identity
 	inst = &appInstallation{transport: tr, api: api}
 	c.mu.Lock()
 	c.byOwner[key] = inst
 	c.mu.Unlock()
 	return inst, nil
+}
+
+// identity is the login the App's installations act as: "<app-slug>[bot]",
+// from GET /app (with the App's JWT). An installation token has no user,
+// so GET /user cannot tell.
+func (c *AppCredentials) identity(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	login := c.login
+	c.mu.Unlock()
+	if login != "" {
+		return login, nil
+	}
+	app, _, err := c.appAPI.Apps.Get(ctx, "")
+	if err != nil {
+		return "", (&API{}).classify(err, "find the GitHub App's slug (GET /app)")
+	}
+	if app.GetSlug() == "" {
+		return "", &fgderr.Error{Code: fgderr.GitHubAuth, Msg: "GET /app named no slug"}
+	}
+	login = app.GetSlug() + "[bot]"
+	c.mu.Lock()
+	c.login = login
+	c.mu.Unlock()
+	return login, nil
 }
 
 // Token returns an installation token for the repository's owner, minted

@@ -68,6 +68,11 @@ type AdminAPI struct {
 	Redis       Pinger
 	Logger      *slog.Logger
 	TaskOptions []asynq.Option
+	// Remotes is the clone URL allow list (github.AllowedRemotes from
+	// HEDGEHOG_FGD_GIT_ALLOWED_URLS): a fabric whose clone_url is not on it
+	// is refused with 400 FGD_2002 and nothing is contacted. nil checks
+	// nothing here; the worker still refuses such a URL at sync time.
+	Remotes fabrics.RemoteChecker
 }
 
 // queuedMarkTTL bounds how long a manual sync blocks another one if its
@@ -177,6 +182,19 @@ func (a *AdminAPI) failure(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// remoteAllowed answers 400 FGD_2002 naming clone_url, and false, for a
+// clone URL off the allow list. Nothing is contacted.
+func (a *AdminAPI) remoteAllowed(w http.ResponseWriter, r *http.Request, f fabrics.Fabric) bool {
+	if a.Remotes == nil {
+		return true
+	}
+	if err := fabrics.CheckRemotes([]fabrics.Fabric{f}, a.Remotes); err != nil {
+		a.failure(w, r, err)
+		return false
+	}
+	return true
+}
+
 func (a *AdminAPI) enqueue(ctx context.Context, t *asynq.Task) error {
 	ctx, cancel := context.WithTimeout(ctx, DefaultEnqueueTimeout)
 	defer cancel()
@@ -201,7 +219,7 @@ func (a *AdminAPI) listFabrics(w http.ResponseWriter, r *http.Request) {
 
 func (a *AdminAPI) createFabric(w http.ResponseWriter, r *http.Request) {
 	var f fabrics.Fabric
-	if !decodeStrict(w, r, &f, false) {
+	if !decodeStrict(w, r, &f, false) || !a.remoteAllowed(w, r, f) {
 		return
 	}
 	noteFabric(r, f.Name)
@@ -246,6 +264,9 @@ func (a *AdminAPI) putFabric(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.Name != name {
 		writeError(w, fgderr.InvalidStructure, "name: the body's name must match the URL; a fabric cannot be renamed")
+		return
+	}
+	if !a.remoteAllowed(w, r, f) {
 		return
 	}
 	if _, err := a.Registry.Fabric(r.Context(), name); err != nil {

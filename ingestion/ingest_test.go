@@ -265,6 +265,55 @@ func TestDocumentLimit(t *testing.T) {
 	checkAccounting(t, in, p)
 }
 
+// TestRawByteLimit: ingestion reads raw/ up to MaxRawBytes, in path order;
+// the files after the limit are not opened, are rejected with FGD_1006 and
+// stay where they are.
+func TestRawByteLimit(t *testing.T) {
+	doc := func(name string) []byte {
+		return []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n") // 51 or 52 bytes
+	}
+	in := fstest.MapFS{
+		"raw/a.yaml":   {Data: doc("a")},
+		"raw/b.yaml":   {Data: doc("b")},
+		"raw/c.yaml":   {Data: doc("c")},
+		"raw/d.yaml":   {Data: doc("d")},
+		"raw/big.yaml": {Data: bytes.Repeat([]byte("# padding\n"), 600)}, // over MaxFileBytes: refused unread, not counted
+	}
+	size := int64(len(doc("a")))
+	tests := []struct {
+		name      string
+		limit     int64
+		read      []string
+		untouched []string
+	}{
+		{"everything fits", 4 * size, []string{"raw/a.yaml", "raw/b.yaml", "raw/c.yaml", "raw/d.yaml"}, nil},
+		{"one byte short of three files", 3*size - 1, []string{"raw/a.yaml", "raw/b.yaml"}, []string{"raw/c.yaml", "raw/d.yaml"}},
+		{"not even one", size - 1, nil, []string{"raw/a.yaml", "raw/b.yaml", "raw/c.yaml", "raw/d.yaml"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfs := countingFS{FS: in, opened: map[string]bool{}}
+			p := mustIngest(t, cfs, Options{MaxFileBytes: 4096, MaxRawBytes: tc.limit})
+			for _, name := range tc.read {
+				if !cfs.opened[name] || !contains(p.Removes, name) {
+					t.Errorf("%s: opened %v, removed %v", name, cfs.opened[name], contains(p.Removes, name))
+				}
+			}
+			for _, name := range tc.untouched {
+				errs := errorsOf(p, name)
+				if cfs.opened[name] || contains(p.Removes, name) || !contains(p.Rejected, name) ||
+					len(errs) != 1 || errs[0].Code != fgderr.LimitExceeded || !strings.Contains(errs[0].Message, "HEDGEHOG_FGD_MAX_RAW_BYTES") {
+					t.Errorf("%s: opened %v, removed %v, rejected %v, errors %+v", name, cfs.opened[name], contains(p.Removes, name), contains(p.Rejected, name), errs)
+				}
+			}
+			if cfs.opened["raw/big.yaml"] {
+				t.Error("the oversized file was opened")
+			}
+			checkAccounting(t, in, p)
+		})
+	}
+}
+
 func TestNonUTF8(t *testing.T) {
 	data, err := os.ReadFile("testdata/non-utf8/latin1.yaml")
 	if err != nil {

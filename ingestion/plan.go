@@ -53,6 +53,9 @@ func Ingest(fsys fs.FS, opts Options) (*Plan, error) {
 	if opts.MaxDocuments <= 0 {
 		opts.MaxDocuments = DefaultMaxDocuments
 	}
+	if opts.MaxRawBytes <= 0 {
+		opts.MaxRawBytes = DefaultMaxRawBytes
+	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -66,7 +69,8 @@ func Ingest(fsys fs.FS, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw := parseAll(fsys, rawEntries, opts)
+	rawEntries, untouched := withinRawBudget(rawEntries, opts)
+	raw := append(parseAll(fsys, rawEntries, opts), untouched...)
 	managed := parseAll(fsys, managedEntries, opts)
 
 	enforceDocumentLimit(raw, opts.MaxDocuments)
@@ -150,6 +154,30 @@ func listYAML(fsys fs.FS, dir string, plan *Plan) ([]sourceEntry, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
 	return out, nil
+}
+
+// withinRawBudget keeps, in path order, the raw files whose sizes add up to
+// at most opts.MaxRawBytes; from the first one that does not fit on, the
+// files are not read but rejected with FGD_1006 and left for a later sync.
+// Files above MaxFileBytes are refused unread, so they do not count.
+func withinRawBudget(entries []sourceEntry, opts Options) ([]sourceEntry, []*parsedFile) {
+	var total int64
+	for i, e := range entries {
+		if e.size > opts.MaxFileBytes {
+			continue
+		}
+		if total+e.size <= opts.MaxRawBytes {
+			total += e.size
+			continue
+		}
+		rest := make([]*parsedFile, 0, len(entries)-i)
+		for _, e := range entries[i:] {
+			rest = append(rest, &parsedFile{entry: e, errors: []Issue{{Code: fgderr.LimitExceeded, File: e.path,
+				Message: fmt.Sprintf("raw/ holds more than %d bytes (HEDGEHOG_FGD_MAX_RAW_BYTES); this file was not read and is left for a later sync", opts.MaxRawBytes)}}})
+		}
+		return entries[:i], rest
+	}
+	return entries, nil
 }
 
 // lstat uses fs.Lstat where the FS can tell symlinks apart, else Stat.

@@ -19,6 +19,7 @@ const (
 const (
 	DefaultMaxFileBytes = 5 << 20
 	DefaultMaxDocuments = 100_000
+	DefaultMaxRawBytes  = 64 << 20
 	DefaultNamespace    = "default"
 )
 
@@ -48,6 +49,7 @@ type Options struct {
 	Namespace    string  // the fabric namespace; DefaultNamespace when empty
 	MaxFileBytes int64   // DefaultMaxFileBytes when zero
 	MaxDocuments int     // DefaultMaxDocuments when zero
+	MaxRawBytes  int64   // bytes of raw/ one sync reads; DefaultMaxRawBytes when zero
 	Workers      int     // files parsed at once; runtime.GOMAXPROCS when zero
 }
 

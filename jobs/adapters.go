@@ -12,9 +12,10 @@ type GitCache struct {
 	*gitcache.RepoCache
 }
 
-// Open returns the fabric's clone at the remote head.
-func (c GitCache) Open(ctx context.Context, key, repository, url, branch string) (Checkout, error) {
-	co, err := c.RepoCache.Open(ctx, key, repository, url, branch)
+// Open returns the fabric's clone with its folder checked out at the
+// remote head.
+func (c GitCache) Open(ctx context.Context, key, repository, url, branch, fabricPath string) (Checkout, error) {
+	co, err := c.RepoCache.Open(ctx, key, repository, url, branch, fabricPath)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ type Checkout interface {
 // Repositories is the cache of clones. key names one clone
 // (gitcache.CacheKey: the fabric, its clone URL and branch).
 type Repositories interface {
-	Open(ctx context.Context, key, repository, url, branch string) (Checkout, error)
+	Open(ctx context.Context, key, repository, url, branch, fabricPath string) (Checkout, error)
 	Drop(key string) error
 	// DropFabric removes every clone of a fabric, whatever its remote.
 	DropFabric(fabric string) error
@@ -120,7 +120,7 @@ func (s *syncRun) run(ctx context.Context) error {
 // fetch opens the clone at the remote head.
 func (a *attempt) fetch(ctx context.Context) error {
 	st := startStage(a.rec, "fetch")
-	co, err := a.h.Repos.Open(ctx, a.cacheKey, a.fab.Repository, a.url, a.fab.Branch)
+	co, err := a.h.Repos.Open(ctx, a.cacheKey, a.fab.Repository, a.url, a.fab.Branch, a.fab.Path)
 	st.done()
 	if err != nil {
 		return err
@@ -161,7 +161,7 @@ func (a *attempt) ingest(ctx context.Context) error {
 		return &fgderr.Error{Code: fgderr.InvalidStructure, Msg: "open the fabric folder " + a.fab.Path, Err: err}
 	}
 	defer closeFS()
-	plan, err := ingestion.Ingest(fsys, ingestion.Options{Bundle: a.h.Bundle, Namespace: a.fab.Namespace})
+	plan, err := ingestion.Ingest(fsys, ingestion.Options{Bundle: a.h.Bundle, Namespace: a.fab.Namespace, MaxRawBytes: a.h.MaxRawBytes})
 	if err != nil {
 		return err
 	}
@@ -218,6 +218,9 @@ func (a *attempt) commit(ctx context.Context) error {
 	}
 	if !a.plan.Empty() {
 		sha, err := a.co.Commit(a.fab.Path, changeOf(a.plan), commitMessage(a.fab, a.p, a.plan, token))
+		if fgderr.CodeOf(err) == fgderr.Symlink {
+			return fmt.Errorf("commit: %w", err) // the repository's content: FGD_2003 says what to fix
+		}
 		if err != nil {
 			return &fgderr.Error{Code: fgderr.SyncFailed, Msg: "commit", Err: err}
 		}

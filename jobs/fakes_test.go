@@ -89,7 +89,7 @@ func (r *fakeRemote) Message(sha string) string {
 }
 
 // Open is Repositories.Open: a checkout at the remote head.
-func (r *fakeRemote) Open(_ context.Context, key, _, _, _ string) (Checkout, error) {
+func (r *fakeRemote) Open(_ context.Context, key, _, _, _, _ string) (Checkout, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.opened = append(r.opened, key)

@@ -63,6 +63,10 @@ type SyncHandler struct {
 	Attempts  int            // push attempts when the remote moves
 	TaskOpts  []asynq.Option // for follow-up tasks (the queue)
 	Metrics   *SyncMetrics   // nil: no metrics
+
+	// MaxRawBytes bounds the raw/ bytes one sync reads
+	// (ingestion.DefaultMaxRawBytes when zero).
+	MaxRawBytes int64
 }
 
 // HandleSyncTask processes one sync task.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/githedgehog/fgd-sync/fabrics"
+	"github.com/githedgehog/fgd-sync/github"
 	"github.com/githedgehog/fgd-sync/github/gitcache"
 	"github.com/githedgehog/fgd-sync/internal/gittest"
 )
@@ -65,13 +66,13 @@ func TestCacheIdentity(t *testing.T) {
 	}
 	var replicas []replica
 	for range 2 {
-		c := GitCache{RepoCache: &gitcache.RepoCache{Dir: t.TempDir()}}
+		c := GitCache{RepoCache: &gitcache.RepoCache{Dir: t.TempDir(), Allowed: github.AllowedRemotes{gitA.URL + "/", gitB.URL + "/"}}}
 		h := &SyncHandler{Logger: discardLogger(), Store: st, Repos: c}
 		replicas = append(replicas, replica{c, &Schedule{Fabrics: reg, Prune: h.CachePruner()}})
 	}
 	open := func(r replica, f fabrics.Fabric) string {
 		t.Helper()
-		co, err := r.cache.Open(ctx, gitcache.CacheKey(f.Name, f.CloneURL, f.Branch), f.Repository, f.CloneURL, f.Branch)
+		co, err := r.cache.Open(ctx, gitcache.CacheKey(f.Name, f.CloneURL, f.Branch), f.Repository, f.CloneURL, f.Branch, ".")
 		if err != nil {
 			t.Fatal(err)
 		}

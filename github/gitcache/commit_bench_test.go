@@ -18,13 +18,13 @@ func BenchmarkCommitLargeTree(b *testing.B) {
 		files[fmt.Sprintf("managed/vpcs/vpc-%05d.yaml", i)] = fmt.Sprintf("kind: VPC\nmetadata:\n  name: vpc-%05d\n", i)
 	}
 	srv.Commit(files, nil, "10k files")
-	rc := &RepoCache{Dir: b.TempDir(), Author: Author{Name: "fgd-sync", Email: "bot@example.com"}}
+	rc := &RepoCache{Dir: b.TempDir(), Author: Author{Name: "fgd-sync", Email: "bot@example.com"}, Allowed: allow(srv)}
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		openStart := time.Now()
-		co, err := rc.Open(ctx, "dc1", "acme/x", srv.RepoURL(), "main")
+		co, err := rc.Open(ctx, "dc1", "acme/x", srv.RepoURL(), "main", ".")
 		if err != nil {
 			b.Fatal(err)
 		}

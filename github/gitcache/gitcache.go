@@ -1,26 +1,28 @@
 // Package gitcache is the git side of fgd-sync: one go-git clone per
 // fabric, fetched and hard-reset to the remote head before each sync, and
 // the commit and push of the sync's result. The clones are only a cache.
+//
+// Everything a repository holds is data: only allowed remotes are
+// contacted, only the fabric folder is checked out and only within limits,
+// no symlink is ever followed, and a commit holds exactly the planned
+// changes.
 package gitcache
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
-	"testing/fstest"
-	"time"
 
 	git "github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
 	"github.com/githedgehog/fgd-sync/github"
@@ -33,25 +35,60 @@ type Author struct {
 }
 
 // RepoCache keeps one clone per fabric under Dir. It is only a cache: any
-// clone can be thrown away and made again.
+// clone can be thrown away and made again. Folders it creates are 0700 and
+// files 0600, whatever the umask.
 type RepoCache struct {
 	Dir      string
-	Creds    github.Credentials // nil: no auth (file:// and local paths)
+	Creds    github.Credentials // nil: no auth
 	Author   Author
 	Breakers *github.Breakers // nil: no circuit breaking
+	// Allowed are the URL prefixes a clone URL must start with
+	// (HEDGEHOG_FGD_GIT_ALLOWED_URLS). Any other URL is refused before it is
+	// contacted and before a token is minted; an empty list allows nothing.
+	Allowed github.AllowedRemotes
+	// MaxCheckoutBytes and MaxCheckoutFiles bound the fabric folder a sync
+	// checks out, measured from the objects before anything is written
+	// (DefaultMaxCheckoutBytes and DefaultMaxCheckoutFiles when zero).
+	MaxCheckoutBytes int64
+	MaxCheckoutFiles int
+
+	sizes blobSizes
 }
 
-// Checkout is a fabric's clone, reset to the remote branch head.
+type checkoutLimits struct {
+	bytes int64
+	files int
+}
+
+func (rc *RepoCache) limits() checkoutLimits {
+	l := checkoutLimits{bytes: rc.MaxCheckoutBytes, files: rc.MaxCheckoutFiles}
+	if l.bytes <= 0 {
+		l.bytes = DefaultMaxCheckoutBytes
+	}
+	if l.files <= 0 {
+		l.files = DefaultMaxCheckoutFiles
+	}
+	return l
+}
+
+// Checkout is a fabric's clone with the fabric folder checked out at the
+// remote branch head.
 type Checkout struct {
-	breakers *github.Breakers
-	host     string
-	repo     *git.Repository
-	dir      string
-	branch   string
-	auth     transport.AuthMethod
-	secret   string
-	head     plumbing.Hash
-	author   Author
+	breakers   *github.Breakers
+	host       string
+	repo       *git.Repository
+	dir        string
+	branch     string
+	fabricPath string
+	limits     checkoutLimits
+	sizes      *blobSizes
+	auth       transport.AuthMethod
+	secret     string
+	head       plumbing.Hash
+	author     Author
+	// expect maps each file a Commit since Open wrote (repository path) to
+	// its blob, or to the zero hash when it removed it: what a push checks.
+	expect map[string]plumbing.Hash
 }
 
 // Head is the commit the checkout is at.
@@ -75,19 +112,49 @@ func CloneURL(explicit, apiURL, repository string) string {
 	return host + repository + ".git"
 }
 
-// Open returns the clone of key (a fabric name) for url at branch: cloned on
-// first use, else fetched and hard-reset to the remote head. A clone that
-// cannot be opened or fetched for any reason but the network or the
-// credentials is thrown away and cloned again.
-func (rc *RepoCache) Open(ctx context.Context, key, repository, url, branch string) (*Checkout, error) {
+// fabricPathMarker, inside .git, names the folder a clone checks out: a
+// clone made for another folder is made again.
+const fabricPathMarker = "fgd-sync-fabric-path"
+
+// Open returns the clone of key (a fabric name) for url at branch, with the
+// folder fabricPath (slash-separated, "." for the whole repository) checked
+// out at the remote head and nothing else: cloned on first use, else
+// fetched and hard-reset. Before anything is contacted, url must be on the
+// allow list (FGD_4002). Before anything is checked out, the fabric path
+// must hold no symlink (FGD_2003) and its files must fit the checkout
+// limits (FGD_1006). A clone that cannot be opened or fetched for any
+// reason but the network, the credentials or the repository's content is
+// thrown away and cloned again.
+func (rc *RepoCache) Open(ctx context.Context, key, repository, url, branch, fabricPath string) (*Checkout, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if err := checkFabricPath(fabricPath); err != nil {
+		return nil, err
+	}
+	if err := rc.Allowed.Check(url); err != nil {
+		msg := err.Error()
+		var fe *fgderr.Error
+		if errors.As(err, &fe) {
+			msg = fe.Msg
+		}
+		return nil, fgderr.New(fgderr.GitHubAuth, "%s; nothing was contacted and no credentials were sent", msg)
+	}
 	auth, secret, err := rc.auth(ctx, repository, url)
 	if err != nil {
 		return nil, err
 	}
+	if err := mkdirPrivate(rc.Dir); err != nil {
+		return nil, fmt.Errorf("create the cache folder: %w", err)
+	}
 	dir := filepath.Join(rc.Dir, key)
-	c := &Checkout{dir: dir, branch: branch, auth: auth, secret: secret, author: rc.Author, breakers: rc.Breakers, host: github.HostOf(url)}
-	if _, statErr := os.Stat(filepath.Join(dir, ".git")); statErr == nil {
-		err := c.breakers.Do(c.host, func() error { return c.refresh(ctx) })
+	c := &Checkout{dir: dir, branch: branch, fabricPath: fabricPath, limits: rc.limits(), sizes: &rc.sizes, auth: auth, secret: secret,
+		author: rc.Author, breakers: rc.Breakers, host: github.HostOf(url), expect: map[string]plumbing.Hash{}}
+	if sameFabricPath(dir, fabricPath) {
+		err := c.breakers.Do(c.host, func() error { return c.fetch(ctx) })
+		if err == nil {
+			err = c.checkoutRemoteHead()
+		}
 		if err == nil {
 			return c, nil
 		}
@@ -102,22 +169,34 @@ func (rc *RepoCache) Open(ctx context.Context, key, repository, url, branch stri
 	if err := c.breakers.Do(c.host, func() error { return c.clone(ctx, url) }); err != nil {
 		return nil, err
 	}
+	if err := c.checkoutRemoteHead(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
+// sameFabricPath reports whether dir holds a clone made for fabricPath.
+func sameFabricPath(dir, fabricPath string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, ".git", fabricPathMarker))
+	return err == nil && string(b) == fabricPath
+}
+
 // isCacheProblem reports whether a refresh failed because of the local
-// clone rather than the remote: such a clone is re-made.
+// clone rather than the remote or the repository's content: such a clone is
+// re-made.
 func isCacheProblem(err error) bool {
 	if transient, _ := fgderr.IsTransient(err); transient {
 		return false
 	}
 	switch fgderr.CodeOf(err) {
-	case fgderr.GitHubAuth, fgderr.GitHubNotFound:
+	case fgderr.GitHubAuth, fgderr.GitHubNotFound, fgderr.Symlink, fgderr.LimitExceeded, fgderr.InvalidStructure, fgderr.PathEscape:
 		return false
 	}
 	return true
 }
 
+// auth returns the credentials for url, which Open has checked against the
+// allow list: no token is minted or sent for any other URL.
 func (rc *RepoCache) auth(ctx context.Context, repository, url string) (transport.AuthMethod, string, error) {
 	if rc.Creds == nil || !(strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) {
 		return nil, "", nil
@@ -134,33 +213,38 @@ func (rc *RepoCache) auth(ctx context.Context, repository, url string) (transpor
 	return &githttp.BasicAuth{Username: "x-access-token", Password: tok}, tok, nil
 }
 
+// openRepository opens the clone at dir through private-mode filesystems.
+func openRepository(dir string) (*git.Repository, error) {
+	storage := filesystem.NewStorage(newPrivateFS(filepath.Join(dir, git.GitDirName)), cache.NewObjectLRUDefault())
+	return git.Open(storage, newPrivateFS(dir))
+}
+
+// clone fetches the branch into a fresh clone without checking anything
+// out; only a complete clone takes the cache's name.
 func (c *Checkout) clone(ctx context.Context, url string) error {
 	tmp := c.dir + ".cloning"
 	_ = os.RemoveAll(tmp)
-	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
+	if err := mkdirPrivate(tmp); err != nil {
 		return fmt.Errorf("create cache folder: %w", err)
 	}
-	repo, err := git.PlainCloneContext(ctx, tmp, false, &git.CloneOptions{
-		URL: url, Auth: c.auth, RemoteName: "origin",
+	storage := filesystem.NewStorage(newPrivateFS(filepath.Join(tmp, git.GitDirName)), cache.NewObjectLRUDefault())
+	_, err := git.CloneContext(ctx, storage, newPrivateFS(tmp), &git.CloneOptions{
+		URL: url, Auth: c.auth, RemoteName: "origin", NoCheckout: true,
 		ReferenceName: plumbing.NewBranchReferenceName(c.branch), SingleBranch: true,
 	})
+	if err == nil {
+		err = os.WriteFile(filepath.Join(tmp, git.GitDirName, fabricPathMarker), []byte(c.fabricPath), cacheFileMode)
+	}
 	if err != nil {
 		_ = os.RemoveAll(tmp)
 		return classifyGit(err, "clone", c.secret)
 	}
-	_ = repo // reopened at its final path below
-	// Only a complete clone takes the cache's name.
 	if err := os.Rename(tmp, c.dir); err != nil {
 		return fmt.Errorf("place clone: %w", err)
 	}
-	if c.repo, err = git.PlainOpen(c.dir); err != nil {
+	if c.repo, err = openRepository(c.dir); err != nil {
 		return fmt.Errorf("open new clone: %w", err)
 	}
-	head, err := c.repo.Head()
-	if err != nil {
-		return fmt.Errorf("read head of new clone: %w", err)
-	}
-	c.head = head.Hash()
 	return nil
 }
 
@@ -168,10 +252,9 @@ func (c *Checkout) remoteRef() plumbing.ReferenceName {
 	return plumbing.NewRemoteReferenceName("origin", c.branch)
 }
 
-// refresh fetches the branch and resets the work tree to it, dropping
-// anything a failed earlier sync left behind.
-func (c *Checkout) refresh(ctx context.Context) error {
-	repo, err := git.PlainOpen(c.dir)
+// fetch brings the remote branch into the cached clone.
+func (c *Checkout) fetch(ctx context.Context) error {
+	repo, err := openRepository(c.dir)
 	if err != nil {
 		return fmt.Errorf("open cached clone: %w", err)
 	}
@@ -181,106 +264,17 @@ func (c *Checkout) refresh(ctx context.Context) error {
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return classifyGit(err, "fetch", c.secret)
 	}
-	ref, err := repo.Reference(c.remoteRef(), true)
-	if err != nil {
-		return fgderr.Retryable(fgderr.GitHubNotFound, "fetch: the remote branch "+c.branch+" is missing after fetch", err)
-	}
-	return c.resetTo(ref.Hash())
-}
-
-// resetTo points the local branch and the work tree at hash, and removes
-// untracked files.
-func (c *Checkout) resetTo(hash plumbing.Hash) error {
-	local := plumbing.NewBranchReferenceName(c.branch)
-	if err := c.repo.Storer.SetReference(plumbing.NewHashReference(local, hash)); err != nil {
-		return fmt.Errorf("set branch: %w", err)
-	}
-	if err := c.repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, local)); err != nil {
-		return fmt.Errorf("set HEAD: %w", err)
-	}
-	wt, err := c.repo.Worktree()
-	if err != nil {
-		return fmt.Errorf("work tree: %w", err)
-	}
-	if err := wt.Reset(&git.ResetOptions{Commit: hash, Mode: git.HardReset}); err != nil {
-		return fmt.Errorf("reset: %w", err)
-	}
-	if err := wt.Clean(&git.CleanOptions{Dir: true}); err != nil {
-		return fmt.Errorf("clean: %w", err)
-	}
-	c.head = hash
 	return nil
 }
 
-// FabricFS is a read-only view of the fabric folder of the work tree, which
-// nothing can leave, symlinks included. A folder that does not exist yet is
-// empty.
-func (c *Checkout) FabricFS(fabricPath string) (fs.FS, func(), error) {
-	root, err := os.OpenRoot(filepath.Join(c.dir, filepath.FromSlash(fabricPath)))
-	if errors.Is(err, fs.ErrNotExist) {
-		return fstest.MapFS{}, func() {}, nil
-	}
+// checkoutRemoteHead checks the fabric folder out at the fetched head,
+// dropping anything a failed earlier sync left behind.
+func (c *Checkout) checkoutRemoteHead() error {
+	ref, err := c.repo.Reference(c.remoteRef(), true)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open fabric folder: %w", err)
+		return fgderr.Retryable(fgderr.GitHubNotFound, "fetch: the remote branch "+c.branch+" is missing after fetch", err)
 	}
-	return root.FS(), func() { root.Close() }, nil
-}
-
-// Change is one commit's worth of file changes, relative to the fabric
-// folder.
-type Change struct {
-	Writes  map[string][]byte
-	Removes []string
-}
-
-// Commit applies change under fabricPath and commits it. It returns the new
-// commit's hash, or "" when the change changed nothing.
-func (c *Checkout) Commit(fabricPath string, change Change, message string) (string, error) {
-	root, err := openOrCreateRoot(filepath.Join(c.dir, filepath.FromSlash(fabricPath)))
-	if err != nil {
-		return "", err
-	}
-	defer root.Close()
-	for name, data := range change.Writes {
-		if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
-			return "", fmt.Errorf("write %s: %w", name, err)
-		}
-		if err := root.WriteFile(name, data, 0o644); err != nil {
-			return "", fmt.Errorf("write %s: %w", name, err)
-		}
-	}
-	for _, name := range change.Removes {
-		if err := root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("remove %s: %w", name, err)
-		}
-	}
-	wt, err := c.repo.Worktree()
-	if err != nil {
-		return "", fmt.Errorf("work tree: %w", err)
-	}
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		return "", fmt.Errorf("stage: %w", err)
-	}
-	status, err := wt.Status()
-	if err != nil {
-		return "", fmt.Errorf("status: %w", err)
-	}
-	if status.IsClean() {
-		return "", nil
-	}
-	hash, err := wt.Commit(message, &git.CommitOptions{Author: &object.Signature{Name: c.author.Name, Email: c.author.Email, When: time.Now()}})
-	if err != nil {
-		return "", fmt.Errorf("commit: %w", err)
-	}
-	c.head = hash
-	return hash.String(), nil
-}
-
-func openOrCreateRoot(dir string) (*os.Root, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create fabric folder: %w", err)
-	}
-	return os.OpenRoot(dir)
+	return c.checkoutFabric(ref.Hash())
 }
 
 // Push pushes the local branch to the same branch on the remote. It never
@@ -298,7 +292,12 @@ func (c *Checkout) PushBranch(ctx context.Context, branch string) error {
 	return c.push(ctx, fmt.Sprintf("+refs/heads/%s:refs/heads/%s", c.branch, branch))
 }
 
+// push first checks that the head holds what the sync planned (FGD_3004,
+// and nothing pushed, when not).
 func (c *Checkout) push(ctx context.Context, spec string) error {
+	if err := c.verifyHead(); err != nil {
+		return err
+	}
 	return c.breakers.Do(c.host, func() error {
 		err := c.repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []gitconfig.RefSpec{gitconfig.RefSpec(spec)}, Auth: c.auth})
 		if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
@@ -310,7 +309,18 @@ func (c *Checkout) push(ctx context.Context, spec string) error {
 
 // Drop removes a fabric's cached clone.
 func (rc *RepoCache) Drop(key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
 	return os.RemoveAll(filepath.Join(rc.Dir, key))
+}
+
+// checkKey refuses a cache key that is not one plain folder name.
+func checkKey(key string) error {
+	if key == "" || key == "." || key == ".." || strings.ContainsAny(key, "/\\") {
+		return fmt.Errorf("cache key %q is not a plain name", key)
+	}
+	return nil
 }
 
 // CommitMessage returns the message of a commit of the checkout.

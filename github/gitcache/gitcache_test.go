@@ -21,10 +21,10 @@ import (
 func TestRepoCache(t *testing.T) {
 	srv := gittest.New(t, gittest.Options{Token: "tok-1234"})
 	creds, _ := github.NewTokenCredentials("", "tok-1234", nil)
-	rc := &RepoCache{Dir: t.TempDir(), Creds: creds, Author: Author{Name: "fgd-sync", Email: "bot@example.com"}}
+	rc := &RepoCache{Dir: t.TempDir(), Creds: creds, Author: Author{Name: "fgd-sync", Email: "bot@example.com"}, Allowed: allow(srv)}
 	ctx := context.Background()
 
-	co, err := rc.Open(ctx, "dc1", "acme/x", srv.RepoURL(), "main")
+	co, err := rc.Open(ctx, "dc1", "acme/x", srv.RepoURL(), "main", ".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestRepoCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := srv.Commit(map[string]string{"raw/a.yaml": "a: 1\n"}, nil, "more")
-	co, err = rc.Open(ctx, "dc1", "acme/x", srv.RepoURL(), "main")
+	co, err = rc.Open(ctx, "dc1", "acme/x", srv.RepoURL(), "main", ".")
 	if err != nil || co.Head() != head {
 		t.Fatalf("fetch: %v head %s want %s", err, co.Head(), head)
 	}
@@ -53,7 +53,7 @@ func TestRepoCache(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(co.Dir(), ".git", "objects")); err != nil {
 		t.Fatal(err)
 	}
-	co, err = rc.Open(ctx, "dc1", "acme/x", srv.RepoURL(), "main")
+	co, err = rc.Open(ctx, "dc1", "acme/x", srv.RepoURL(), "main", ".")
 	if err != nil || co.Head() != head {
 		t.Fatalf("re-clone: %v", err)
 	}
@@ -77,8 +77,8 @@ func TestRepoCache(t *testing.T) {
 
 func TestRepoCacheWrongBranchIsPermanent(t *testing.T) {
 	srv := gittest.New(t, gittest.Options{})
-	rc := &RepoCache{Dir: t.TempDir()}
-	_, err := rc.Open(context.Background(), "dc1", "acme/x", srv.RepoURL(), "no-such-branch")
+	rc := &RepoCache{Dir: t.TempDir(), Allowed: allow(srv)}
+	_, err := rc.Open(context.Background(), "dc1", "acme/x", srv.RepoURL(), "no-such-branch", ".")
 	if err == nil {
 		t.Fatal("no error for a missing branch")
 	}

@@ -32,19 +32,26 @@ type CheckRun struct {
 }
 
 // App makes the fake a GitHub App's world: App endpoints need a JWT signed
-// with Key for AppID, and they mint InstallationToken.
+// with Key for AppID, and they mint InstallationToken. Slug names the App
+// (GET /app); what it creates is authored by "<Slug>[bot]".
 type App struct {
 	ID                int64
+	Slug              string
 	Key               *rsa.PublicKey
 	InstallationID    int64
 	InstallationToken string
 }
+
+// DefaultLogin is the login of the token's user (GET /user) unless
+// Server.Login says otherwise.
+const DefaultLogin = "fgd-sync-user"
 
 // Server is the fake API.
 type Server struct {
 	URL   string
 	Token string // the token every call must carry
 	App   *App
+	Login string // the token's user; pull requests it opens are authored by it
 
 	mu          sync.Mutex
 	statuses    []Status
@@ -58,7 +65,7 @@ type Server struct {
 
 // New starts the fake.
 func New(t testing.TB, token string) *Server {
-	s := &Server{Token: token}
+	s := &Server{Token: token, Login: DefaultLogin}
 	srv := httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL + "/"
@@ -85,6 +92,81 @@ func (s *Server) PullRequests() []*gh.PullRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]*gh.PullRequest(nil), s.prs...)
+}
+
+// AddPullRequest opens a pull request as someone else did: pr's number,
+// state and URL are set; its User, Head and Base (with their Repo) are as
+// given. It returns the number.
+func (s *Server) AddPullRequest(repo string, pr *gh.PullRequest) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.prs) + 1
+	pr.Number, pr.State = gh.Int(n), gh.String("open")
+	pr.HTMLURL = gh.String(fmt.Sprintf("https://github.com/%s/pull/%d", repo, n))
+	s.prs = append(s.prs, pr)
+	return n
+}
+
+// Repository is the repository object GitHub embeds in a pull request's
+// head and base.
+func Repository(fullName string) *gh.Repository {
+	owner, name, _ := strings.Cut(fullName, "/")
+	var id int64
+	for _, c := range strings.ToLower(fullName) {
+		id = id*31 + int64(c)
+	}
+	return &gh.Repository{ID: gh.Int64(id & 0x7fffffff), Name: gh.String(name), FullName: gh.String(fullName), Owner: &gh.User{Login: gh.String(owner)}}
+}
+
+// author is who the calls' credentials act as: the token's user, or the
+// App's bot.
+func (s *Server) author() *gh.User {
+	if s.App != nil {
+		return &gh.User{Login: gh.String(s.appSlug() + "[bot]"), Type: gh.String("Bot")}
+	}
+	return &gh.User{Login: gh.String(s.Login), Type: gh.String("User")}
+}
+
+func (s *Server) appSlug() string {
+	if s.App.Slug != "" {
+		return s.App.Slug
+	}
+	return "fgd-sync"
+}
+
+// paginate answers one page of list as GitHub does: per_page (default 30,
+// at most 100) and page (from 1), with a Link header naming the next,
+// last, first and previous pages.
+func paginate[T any](w http.ResponseWriter, r *http.Request, list []T) []T {
+	q := r.URL.Query()
+	per, _ := strconv.Atoi(q.Get("per_page"))
+	if per <= 0 {
+		per = 30
+	}
+	per = min(per, 100)
+	page, _ := strconv.Atoi(q.Get("page"))
+	page = max(page, 1)
+	last := max((len(list)+per-1)/per, 1)
+	link := func(p int, rel string) string {
+		u := *r.URL
+		v := u.Query()
+		v.Set("page", strconv.Itoa(p))
+		v.Set("per_page", strconv.Itoa(per))
+		u.RawQuery = v.Encode()
+		return fmt.Sprintf("<http://%s%s>; rel=%q", r.Host, u.RequestURI(), rel)
+	}
+	var links []string
+	if page < last {
+		links = append(links, link(page+1, "next"), link(last, "last"))
+	}
+	if page > 1 {
+		links = append(links, link(1, "first"), link(page-1, "prev"))
+	}
+	if len(links) > 0 {
+		w.Header().Set("Link", strings.Join(links, ", "))
+	}
+	from := min((page-1)*per, len(list))
+	return list[from:min(from+per, len(list))]
 }
 
 // CheckRuns returns the check runs created so far.
@@ -149,6 +231,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			writeJSON(w, http.StatusOK, &gh.Installation{ID: gh.Int64(s.App.InstallationID), AppID: gh.Int64(s.App.ID)})
 			return
+		case len(parts) == 1 && parts[0] == "app" && r.Method == http.MethodGet:
+			if !s.validJWT(r.Header.Get("Authorization")) {
+				writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "A JSON web token could not be decoded"})
+				return
+			}
+			writeJSON(w, http.StatusOK, &gh.App{ID: gh.Int64(s.App.ID), Slug: gh.String(s.appSlug()), Name: gh.String(s.appSlug())})
+			return
 		case len(parts) == 4 && parts[0] == "app" && parts[1] == "installations" && parts[3] == "access_tokens" && r.Method == http.MethodPost:
 			if !s.validJWT(r.Header.Get("Authorization")) || parts[2] != strconv.FormatInt(s.App.InstallationID, 10) {
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "A JSON web token could not be decoded"})
@@ -182,6 +271,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-RateLimit-Remaining", "4999")
 	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
 
+	// user: the token's user; an installation token has none.
+	if len(parts) == 1 && parts[0] == "user" && r.Method == http.MethodGet {
+		if s.App != nil {
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user"})
+			return
+		}
+		writeJSON(w, http.StatusOK, &gh.User{Login: gh.String(s.Login), ID: gh.Int64(1), Type: gh.String("User")})
+		return
+	}
 	// repos/{owner}/{repo}/check-runs
 	if len(parts) == 4 && parts[0] == "repos" && parts[3] == "check-runs" && r.Method == http.MethodPost {
 		var in gh.CreateCheckRunOptions
@@ -232,13 +330,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		repo := parts[1] + "/" + parts[2]
 		switch {
 		case len(parts) == 4 && r.Method == http.MethodGet:
-			var open []*gh.PullRequest
-			for _, pr := range s.prs {
+			// Newest first, as GitHub's default sort (created, desc).
+			open := []*gh.PullRequest{}
+			for i := len(s.prs) - 1; i >= 0; i-- {
+				pr := s.prs[i]
 				if pr.GetState() == "open" && (r.URL.Query().Get("base") == "" || pr.GetBase().GetRef() == r.URL.Query().Get("base")) {
 					open = append(open, pr)
 				}
 			}
-			writeJSON(w, http.StatusOK, open)
+			writeJSON(w, http.StatusOK, paginate(w, r, open))
 		case len(parts) == 4 && r.Method == http.MethodPost:
 			var in gh.NewPullRequest
 			if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
@@ -246,8 +346,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			n := len(s.prs) + 1
-			pr := &gh.PullRequest{Number: gh.Int(n), State: gh.String("open"), Title: in.Title, Body: in.Body,
-				Head: &gh.PullRequestBranch{Ref: in.Head}, Base: &gh.PullRequestBranch{Ref: in.Base},
+			pr := &gh.PullRequest{Number: gh.Int(n), State: gh.String("open"), Title: in.Title, Body: in.Body, User: s.author(),
+				Head: &gh.PullRequestBranch{Ref: in.Head, Repo: Repository(repo)}, Base: &gh.PullRequestBranch{Ref: in.Base, Repo: Repository(repo)},
 				HTMLURL: gh.String(fmt.Sprintf("https://github.com/%s/pull/%d", repo, n))}
 			s.prs = append(s.prs, pr)
 			writeJSON(w, http.StatusCreated, pr)
