@@ -42,8 +42,14 @@ func (h *SyncHandler) loadRecord(ctx context.Context, p SyncPayload) (*store.Rec
 // attempt of the task found is replaced, not added to.
 func (h *SyncHandler) markRunning(ctx context.Context, log *slog.Logger, rec *store.Record, fab fabrics.Fabric) error {
 	retried, _ := asynq.GetRetryCount(ctx)
+	// A run that a dead worker or a shutdown cut short does not count as a
+	// failed try for asynq, but it was an attempt: number them all.
+	attempt := max(retried+1, rec.Attempt+1)
+	if rec.StartedAt == nil {
+		attempt = retried + 1
+	}
 	now := time.Now().UTC()
-	rec.State, rec.StartedAt, rec.FinishedAt, rec.Attempt = store.StateRunning, &now, nil, retried+1
+	rec.State, rec.StartedAt, rec.FinishedAt, rec.Attempt = store.StateRunning, &now, nil, attempt
 	rec.Stages, rec.Errors, rec.Warnings = nil, nil, nil
 	if err := h.Store.PutRecord(ctx, rec); err != nil {
 		return fgderr.Retryable(fgderr.Redis, "write sync record", err)
