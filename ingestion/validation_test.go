@@ -199,7 +199,7 @@ func TestReferences(t *testing.T) {
 			files: map[string]string{"raw/v.yaml": otherIPNS, "raw/ns.yaml": ipns},
 			rule:  "VPC-24"},
 		{name: "subnets overlap across files: both rejected",
-			files: map[string]string{"raw/v1.yaml": vpcDocf("vpc-1", "10.0.2.0/25", "1001"), "raw/v2.yaml": strings.Replace(vpc2, "  namespace: default\n", "", 1)},
+			files:   map[string]string{"raw/v1.yaml": vpcDocf("vpc-1", "10.0.2.0/25", "1001"), "raw/v2.yaml": strings.Replace(vpc2, "  namespace: default\n", "", 1)},
 			errFile: "raw/v1.yaml", rule: "VPC-29", line: 8},
 	}
 	for _, tc := range tests {

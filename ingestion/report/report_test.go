@@ -27,7 +27,7 @@ func plan(t *testing.T) *ingestion.Plan {
 		// FGD_1001 at line 3.
 		"raw/broken.yaml": {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: [\n")},
 		// VA-5: the FGD holds VPCs, but not vpc-9.
-		"raw/attach.yaml": {Data: []byte("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPCAttachment\nmetadata:\n  name: a-1\nspec:\n  connection: c-1\n  subnet: vpc-9/default\n")},
+		"raw/attach.yaml":         {Data: []byte("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPCAttachment\nmetadata:\n  name: a-1\nspec:\n  connection: c-1\n  subnet: vpc-9/default\n")},
 		"managed/vpcs/vpc-2.yaml": {Data: []byte("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-2\n  namespace: default\nspec:\n  subnets:\n    default:\n      subnet: 10.0.2.0/24\n      vlan: 1002\n")},
 	}
 	p, err := ingestion.Ingest(in, ingestion.Options{Bundle: bundle})
