@@ -2,6 +2,9 @@ package ingestion
 
 import (
 	"bytes"
+	"fmt"
+	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
@@ -30,7 +33,8 @@ func (b *builder) checkIntegrity() {
 		}
 		set := rules.NewSet(objs)
 		previous := b.managedResources()
-		var managedErrors, warnings []Issue
+		var managedErrors []Issue
+		var warnings []refFinding
 		rejected := false
 		for _, id := range ids {
 			cs := current[id]
@@ -43,7 +47,7 @@ func (b *builder) checkIntegrity() {
 			for _, f := range fs {
 				switch {
 				case f.Severity == rules.Warning:
-					warnings = append(warnings, r.finding(fgderr.Integrity, f))
+					warnings = append(warnings, refFinding{r, f})
 				case fromRaw:
 					// Every raw file that defines this resource (identically)
 					// holds the broken document.
@@ -57,11 +61,64 @@ func (b *builder) checkIntegrity() {
 			}
 		}
 		if !rejected {
-			b.integrityErrors, b.integrityWarnings = managedErrors, warnings
+			b.integrityErrors, b.integrityWarnings = managedErrors, groupWarnings(warnings)
 			b.resourceSet = set
 			return
 		}
 	}
+}
+
+// refFinding is a warning of a cross-resource rule on a resource.
+type refFinding struct {
+	res *resource
+	f   rules.Finding
+}
+
+// missingObject finds the object a reference warning is about.
+var missingObject = regexp.MustCompile(`(\w+) "([^"]*)" is not in this FGD`)
+
+// groupWarnings gives one warning per object that the FGD does not hold,
+// at its first reference, counting the others: a fabric whose switches all
+// name the installer's SwitchProfile gets one warning, not one per switch.
+// Other warnings stay one per finding.
+func groupWarnings(ws []refFinding) []Issue {
+	sort.SliceStable(ws, func(i, j int) bool {
+		a, b := ws[i].res, ws[j].res
+		if a.file != b.file {
+			return a.file < b.file
+		}
+		return a.line < b.line
+	})
+	groups := map[string][]refFinding{}
+	var order []string
+	for i, w := range ws {
+		key := fmt.Sprint(i)
+		if m := missingObject.FindStringSubmatch(w.f.Message); m != nil {
+			key = m[1] + "/" + m[2]
+		}
+		if _, seen := groups[key]; !seen {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], w)
+	}
+	out := make([]Issue, 0, len(order))
+	for _, key := range order {
+		g := groups[key]
+		first := g[0].f
+		if n := len(g) - 1; n > 0 {
+			const shown = 3
+			var at []string
+			for _, w := range g[1:min(len(g), shown+1)] {
+				at = append(at, fmt.Sprintf("%s:%d", w.res.file, w.res.line))
+			}
+			if n > shown {
+				at = append(at, "…")
+			}
+			first.Message += fmt.Sprintf("; referenced %d more times, as at %s", n, strings.Join(at, ", "))
+		}
+		out = append(out, g[0].res.finding(fgderr.Integrity, first))
+	}
+	return out
 }
 
 // current is the fabric as the plan stands: each identity with the claims
