@@ -109,7 +109,8 @@ func groupWarnings(ws []refFinding) []Issue {
 			const shown = 3
 			var at []string
 			for _, w := range g[1:min(len(g), shown+1)] {
-				at = append(at, fmt.Sprintf("%s:%d", w.res.file, w.res.line))
+				is := w.res.finding(fgderr.Integrity, w.f)
+				at = append(at, fmt.Sprintf("%s:%d", is.File, is.Line))
 			}
 			if n > shown {
 				at = append(at, "…")
