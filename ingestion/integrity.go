@@ -25,14 +25,14 @@ import (
 //     plan's warnings.
 func (b *builder) checkIntegrity() {
 	for {
-		current := b.current()
+		raw, managed := b.claims(false)
+		current := currentClaims(raw, managed)
 		ids := sortedKeys(current)
 		objs := make([]*rules.Object, len(ids))
 		for i, id := range ids {
 			objs[i] = current[id][0].res.rules
 		}
 		set := rules.NewSet(objs)
-		previous := b.managedResources()
 		var managedErrors []Issue
 		var warnings []refFinding
 		rejected := false
@@ -41,8 +41,8 @@ func (b *builder) checkIntegrity() {
 			r := cs[0].res
 			fs := set.Cross(r.rules, b.cfg)
 			fromRaw := !strings.HasPrefix(cs[0].file.entry.path, ManagedDir+"/")
-			if old, ok := previous[id]; ok && fromRaw && !bytes.Equal(old.content, r.content) {
-				fs = append(fs, rules.Update(old.rules, r.rules, set)...)
+			if old, ok := managed[id]; ok && fromRaw && !bytes.Equal(old[0].res.content, r.content) {
+				fs = append(fs, rules.Update(old[0].res.rules, r.rules, set)...)
 			}
 			for _, f := range fs {
 				switch {
@@ -122,27 +122,16 @@ func groupWarnings(ws []refFinding) []Issue {
 	return out
 }
 
-// current is the fabric as the plan stands: each identity with the claims
-// that define it, the raw ones (which win) when there are any, else the
-// managed one.
-func (b *builder) current() map[string][]claim {
-	raw, managed := b.claims(false)
+// currentClaims is the fabric as the plan stands: each identity with the
+// claims that define it, the raw ones (which win) when there are any, else
+// the managed one.
+func currentClaims(raw, managed map[string][]claim) map[string][]claim {
 	out := make(map[string][]claim, len(raw)+len(managed))
 	for id, cs := range managed {
 		out[id] = cs[:1]
 	}
 	for id, cs := range raw {
 		out[id] = cs
-	}
-	return out
-}
-
-// managedResources are the valid resources of managed/ before this sync.
-func (b *builder) managedResources() map[string]*resource {
-	_, managed := b.claims(false)
-	out := make(map[string]*resource, len(managed))
-	for id, cs := range managed {
-		out[id] = cs[0].res
 	}
 	return out
 }
