@@ -204,6 +204,11 @@ func (p *parser) checkType(file string, c chunk, m map[string]any, prefix []stri
 		return &Issue{Code: code, File: file, Line: c.line + lineOf(c.bytes, full) - 1, Path: fieldPath(full), Message: fmt.Sprintf(format, args...)}
 	}
 	kind, _ := m["kind"].(string)
+	if v, present := m["apiVersion"]; present && v != nil {
+		if _, ok := v.(string); !ok {
+			return fail(fgderr.SchemaValidation, "apiVersion", "apiVersion must be a string such as vpc.githedgehog.com/v1beta1")
+		}
+	}
 	if av, _ := m["apiVersion"].(string); av == "" {
 		if crd, ok := p.bundle.KindNamed(kind); ok {
 			return fail(fgderr.SchemaValidation, "apiVersion", "apiVersion is missing; did you mean apiVersion: %s?", crd.APIVersions()[0])

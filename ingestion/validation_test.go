@@ -51,6 +51,8 @@ func TestNoQuietPasses(t *testing.T) {
 			code: fgderr.SchemaValidation, line: 1, path: "apiVersion", message: "apiVersion is missing"},
 		{name: "not an object", doc: "# notes\n- a\n- b\n",
 			code: fgderr.SchemaValidation, line: 2, message: "must be a Kubernetes object"},
+		{name: "apiVersion not a string", doc: "apiVersion: 1\nkind: VPC\nmetadata:\n  name: v\n",
+			code: fgderr.SchemaValidation, line: 1, path: "apiVersion", message: "must be a string"},
 		{name: "no kind", doc: "apiVersion: v1\nmetadata:\n  name: x\n",
 			code: fgderr.SchemaValidation, line: 1, path: "kind", message: "kind is missing"},
 		{name: "int32 out of range", doc: "apiVersion: wiring.githedgehog.com/v1beta1\nkind: Switch\nmetadata:\n  name: s\nspec:\n  role: spine\n  asn: 2147483648\n",
@@ -105,7 +107,8 @@ func TestHedgehogRulesInIngestion(t *testing.T) {
 		{"prefix longer than /32", vpcDocf("vpc-1", "10.0.0.0/33", "1001"), fgderr.SchemaValidation, "VPC-7", "spec.subnets.default.subnet"},
 		{"gateway out of range", vpcDocf("vpc-1", "10.0.0.0/24", "1001") + "      gateway: 300.1.1.1\n", fgderr.SchemaValidation, "VPC-11", "spec.subnets.default.gateway"},
 		{"name of 12 characters", vpcDocf("vpc-12345678", "10.0.0.0/24", "1001"), fgderr.SchemaValidation, "VPC-2", "metadata.name"},
-		{"VLAN outside the VLANNamespace", vpcDocf("vpc-1", "10.0.0.0/24", "99999") + "---\n" + ns, fgderr.Integrity, "VPC-27", "spec.subnets.default.vlan"},
+		{"VLAN outside the VLANNamespace", vpcDocf("vpc-1", "10.0.0.0/24", "3500") + "---\n" + ns, fgderr.Integrity, "VPC-27", "spec.subnets.default.vlan"},
+		{"VLAN outside any VLANNamespace", vpcDocf("vpc-1", "10.0.0.0/24", "99999"), fgderr.Integrity, "VPC-27", "spec.subnets.default.vlan"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -276,6 +276,8 @@ spec: {subnet: vpc-1/a, connection: srv-1--leaf-1}`
 		{name: "wider than the namespace", rule: "VPC-26", doc: vpcTestOneSubnet(`{subnet: 10.0.0.0/8, vlan: 1001}`), set: vpcTestFabric(), fail: true},
 		{name: "VLAN at the range end", rule: "VPC-27", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 2999}`), set: vpcTestFabric()},
 		{name: "VLAN outside the namespace", rule: "VPC-27", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 3500}`), set: vpcTestFabric(), fail: true},
+		{name: "namespace absent, VLAN possible", rule: "VPC-27", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 4094}`)},
+		{name: "namespace absent, VLAN beyond 4094", rule: "VPC-27", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 99999}`), fail: true},
 		{name: "relay VPC exists", rule: "VPC-28", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 1001, dhcp: {relay: 10.0.2.5/24, relayVPC: vpc-2}}`),
 			set: vpcTestFabric(vpcTestVPC("vpc-2", `{subnets: {a: {subnet: 10.0.2.0/24, vlan: 1002}}}`))},
 		{name: "relay VPC missing", rule: "VPC-28", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 1001, dhcp: {relay: 10.0.2.5/24, relayVPC: vpc-3}}`),
