@@ -139,6 +139,7 @@ func TestDefaultsOnACopy(t *testing.T) {
 	doc := vpcDocf("vpc-1", "10.0.0.0/24", "1001") + "      dhcp:\n        enable: true\n        options:\n          dnsServers: [10.0.0.53]\n"
 	in := fstest.MapFS{"raw/x.yaml": {Data: []byte(doc)}}
 	p := mustIngest(t, in, Options{})
+	checkAccounting(t, in, p)
 	if len(p.Errors) != 0 {
 		t.Fatalf("a document leaning on defaults must pass: %+v", p.Errors)
 	}
@@ -149,7 +150,9 @@ func TestDefaultsOnACopy(t *testing.T) {
 		}
 	}
 	wrong := strings.Replace(doc, "dnsServers: [10.0.0.53]", "dnsServers: [10.0.0.53]\n          leaseTimeSeconds: soon", 1)
-	p = mustIngest(t, fstest.MapFS{"raw/x.yaml": {Data: []byte(wrong)}}, Options{})
+	in = fstest.MapFS{"raw/x.yaml": {Data: []byte(wrong)}}
+	p = mustIngest(t, in, Options{})
+	checkAccounting(t, in, p)
 	if errs := errorsOf(p, "raw/x.yaml"); len(errs) != 1 || errs[0].Path != "spec.subnets.default.dhcp.options.leaseTimeSeconds" || errs[0].Rule != "" {
 		t.Fatalf("errors %+v, want the schema's type error", errs)
 	}
@@ -161,6 +164,7 @@ func TestMeta2IsAWarning(t *testing.T) {
 	doc := strings.Replace(vpcDocf("vpc-1", "10.0.0.0/24", "1001"), "  name: vpc-1\n", "  name: vpc-1\n  namespace: tenant-a\n", 1)
 	in := fstest.MapFS{"raw/x.yaml": {Data: []byte(doc)}}
 	p := mustIngest(t, in, Options{})
+	checkAccounting(t, in, p)
 	if len(p.Errors) != 0 || writesOf(p)["managed/vpcs/tenant-a/vpc-1.yaml"] == nil {
 		t.Fatalf("errors %+v writes %v", p.Errors, sortedPaths(writesOf(p)))
 	}
@@ -277,6 +281,7 @@ func TestManagedIntegrityError(t *testing.T) {
 		"managed/vpcs/vpc-2.yaml": {Data: []byte(strings.Replace(vpcDocf("vpc-2", "10.0.2.0/24", "1002"), "spec:\n", "  namespace: default\nspec:\n", 1))},
 	}
 	p := mustIngest(t, in, Options{})
+	checkAccounting(t, in, p)
 	if len(p.Errors) != 2 || p.Errors[0].File != "managed/vpcs/vpc-1.yaml" || p.Errors[0].Rule != "VPC-29" || !p.Empty() || len(p.Rejected) != 0 {
 		t.Fatalf("errors %+v writes %v", p.Errors, sortedPaths(writesOf(p)))
 	}
@@ -302,6 +307,7 @@ func TestUpdateRules(t *testing.T) {
 func TestDeletionWarnings(t *testing.T) {
 	in := fstest.MapFS{"raw/a.yaml": {Data: []byte("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPCAttachment\nmetadata:\n  name: a-1\nspec:\n  connection: c-1\n  subnet: vpc-1/default\n")}}
 	p := mustIngest(t, in, Options{})
+	checkAccounting(t, in, p)
 	before := []Resource{
 		{Kind: "VPC", Namespace: "default", Name: "vpc-1", Path: "managed/vpcs/vpc-1.yaml", Object: map[string]any{"spec": map[string]any{}}},
 		{Kind: "VPC", Namespace: "default", Name: "vpc-7", Path: "managed/vpcs/vpc-7.yaml"},
@@ -345,6 +351,7 @@ func TestFabricConfig(t *testing.T) {
 				in[FabricConfigPath] = &fstest.MapFile{Data: []byte(tc.file)}
 			}
 			p := mustIngest(t, in, Options{FabricConfig: tc.opt})
+			checkAccounting(t, in, p)
 			var vpc9 bool
 			for _, e := range p.Errors {
 				vpc9 = vpc9 || e.Rule == "VPC-9"
