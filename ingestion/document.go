@@ -15,7 +15,6 @@ import (
 	yamlv2 "go.yaml.in/yaml/v2"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
-	"sigs.k8s.io/yaml"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
 	"github.com/githedgehog/fgd-sync/ingestion/rules"
@@ -90,18 +89,10 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // parse parses one chunk of file.
 func (p *parser) parse(file string, c chunk) *document {
 	d := &document{line: c.line, raw: c.bytes}
-	js, err := yaml.YAMLToJSONStrict(c.bytes)
+	obj, err := decodeYAML(c.bytes)
 	if err != nil {
 		d.class = docInvalid
 		d.issues = []Issue{{Code: fgderr.InvalidYAML, File: file, Line: c.line + yamlErrorLine(err) - 1, Message: cleanYAMLError(err)}}
-		return d
-	}
-	var obj any
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil {
-		d.class = docInvalid
-		d.issues = []Issue{{Code: fgderr.InvalidYAML, File: file, Line: c.line, Message: err.Error()}}
 		return d
 	}
 	if obj == nil {
@@ -192,6 +183,92 @@ func (p *parser) parseList(d *document, file string, c chunk, m map[string]any) 
 	}
 	d.class = docHedgehog
 	return d
+}
+
+// decodeYAML reads one document as kubectl does (sigs.k8s.io/yaml: YAML
+// 1.1 through yaml.v2, strictly, then JSON), into the values encoding/json
+// gives with UseNumber. It converts in one pass what sigs.k8s.io/yaml's
+// YAMLToJSONStrict followed by a JSON decode would give, without writing and
+// reading the JSON text: TestDecodeYAMLLikeKubectl holds the two equal.
+func decodeYAML(data []byte) (any, error) {
+	var v any
+	if err := yamlv2.UnmarshalStrict(data, &v); err != nil {
+		return nil, err
+	}
+	return jsonValue(v)
+}
+
+// jsonValue turns a yaml.v2 value into its JSON form: string keys (as
+// sigs.k8s.io/yaml writes them), json.Number for numbers.
+func jsonValue(v any) (any, error) {
+	switch x := v.(type) {
+	case nil, string, bool:
+		return x, nil
+	case map[any]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			key, err := jsonKey(k)
+			if err != nil {
+				return nil, err
+			}
+			if out[key], err = jsonValue(e); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			var err error
+			if out[i], err = jsonValue(e); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case int:
+		return json.Number(strconv.Itoa(x)), nil
+	case int64:
+		return json.Number(strconv.FormatInt(x, 10)), nil
+	case uint64:
+		return json.Number(strconv.FormatUint(x, 10)), nil
+	default:
+		// Floats and anything rarer: as encoding/json writes them.
+		b, err := json.Marshal(x)
+		if err != nil {
+			return nil, err
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var out any
+		err = dec.Decode(&out)
+		return out, err
+	}
+}
+
+// jsonKey is sigs.k8s.io/yaml's conversion of a YAML map key to a string.
+func jsonKey(k any) (string, error) {
+	switch x := k.(type) {
+	case string:
+		return x, nil
+	case int:
+		return strconv.Itoa(x), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case float64:
+		switch s := strconv.FormatFloat(x, 'g', -1, 32); s {
+		case "+Inf":
+			return ".inf", nil
+		case "-Inf":
+			return "-.inf", nil
+		case "NaN":
+			return ".nan", nil
+		default:
+			return s, nil
+		}
+	case bool:
+		return strconv.FormatBool(x), nil
+	}
+	return "", fmt.Errorf("unsupported map key of type: %T, key: %+#v", k, k)
 }
 
 // checkType rejects a document whose apiVersion or kind is missing, and one
