@@ -10,12 +10,20 @@ TESTFLAGS ?= $(RACE) -count=1 -timeout 9m
 
 export HEDGEHOG_FGD_FABRICS_FILE ?= examples/fabrics.yaml
 
-.PHONY: all build run test bench bench-memory fuzz lint golangci-lint demo clean
+.PHONY: all build run test promtool chaos bench bench-memory fuzz lint golangci-lint demo clean
 
 all: lint test build
 
+# Version and commit stamped into the binaries (internal/buildinfo); without
+# git (a source tarball) they are left empty and the binaries fall back to the
+# Go toolchain's build info; set them by hand with make VERSION=v1.2.3 COMMIT=…
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILDINFO := github.com/githedgehog/fgd-sync/internal/buildinfo
+LDFLAGS   := -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).Commit=$(COMMIT)
+
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
 ## run: the webhook server and a worker; on the embedded Redis unless HEDGEHOG_FGD_REDIS_URL is set
 run:
@@ -23,6 +31,16 @@ run:
 
 test:
 	$(GO) test $(TESTFLAGS) $(PKGS)
+
+## chaos: the fault suite (real Redis master, replicas and Sentinels, the real
+## binaries, failovers and kills under load); needs redis-server and git
+chaos:
+	$(GO) test -tags chaos -count=1 -timeout 6m -v -run TestFaultSuite ./chaos/
+
+## promtool: build the promtool pinned in deploy/tools/go.mod into bin/ (a
+## long build: ~13 min on 2 cores, once); the alert-rule test uses it.
+promtool:
+	@test -x $(BIN)/promtool || $(GO) -C deploy/tools build -o ../../$(BIN)/promtool github.com/prometheus/prometheus/cmd/promtool
 
 ## bench: benchmarks (webhook throughput and latency at 1,000/s on Redis with AOF, fabric matching)
 bench:
@@ -33,6 +51,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'SyncLatency|FiftyFabrics' -benchtime 1x ./e2e/
 	$(GO) test -run '^$$' -bench 'CommitLargeTree' -benchtime 3x ./github/
 	$(GO) test -run '^$$' -bench 'Match' ./registry/
+	$(GO) test -run '^$$' -bench 'IngestVsYq' -benchtime 1x ./cmd/fgdctl/
 	@$(MAKE) -s bench-memory
 
 ## bench-memory: peak RSS of fgdctl ingest on the 10,126-document corpus

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,23 +14,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynqmon"
-	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/yaml"
 
-	"github.com/githedgehog/fgd-sync/handlers"
+	"github.com/githedgehog/fgd-sync/app"
+	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/internal/benchcorpus"
 	"github.com/githedgehog/fgd-sync/internal/gittest"
 	"github.com/githedgehog/fgd-sync/registry"
-	"github.com/githedgehog/fgd-sync/service"
 	"github.com/githedgehog/fgd-sync/store"
-	"github.com/githedgehog/fgd-sync/worker"
 )
 
 const adminToken = "admin-token-for-e2e-0123456789"
 
-// adminEnv is env plus the registry, the admin API, Asynqmon and a worker
-// wired as cmd/webhook and cmd/worker wire them.
+// adminEnv is env with an empty registry: the production webhook server
+// (admin API and Asynqmon included), a second one with a read-only
+// dashboard, and a production worker that re-reads the schedule quickly.
 type adminEnv struct {
 	*env
 	reg      *registry.Registry
@@ -42,50 +39,14 @@ type adminEnv struct {
 
 func newAdminEnv(t *testing.T) *adminEnv {
 	t.Helper()
-	e := newEnv(t, envOptions{})
-	a := &adminEnv{env: e, reg: registry.New(e.rdb, "")}
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newEnv(t, envOptions{emptyRegistry: true})
+	a := &adminEnv{env: e, reg: registry.New(e.rdb, ""), server: e.webhook}
 	cfg := e.cfg(gitToken)
 	a.dataDir = cfg.DataDir
-	opts, err := service.Worker(cfg, e.rdb, nil, a.reg, log.With("process", "worker"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.ScheduleRefresh = 300 * time.Millisecond
-	opts.ShutdownTimeout = 5 * time.Second
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = worker.Run(ctx, opts) }()
-	t.Cleanup(func() { cancel(); <-done })
-
-	connOpt, err := asynq.ParseRedisURI(e.redis.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	queue := asynq.NewClientFromRedisClient(e.rdb)
-	pinger := handlers.RedisPinger(func(ctx context.Context) error { return e.rdb.Ping(ctx).Err() })
-	router := func(readOnly bool) http.Handler {
-		mon := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: connOpt, ReadOnly: readOnly})
-		t.Cleanup(func() { _ = mon.Close() })
-		return handlers.NewRouter(handlers.RouterConfig{
-			Webhook: &handlers.WebhookHandler{Secrets: [][]byte{[]byte(webhookSecret)}, Fabrics: a.reg, Queue: queue,
-				Metrics: handlers.NewMetrics(prometheus.NewRegistry()), Logger: log},
-			Redis: pinger, Logger: log,
-			Admin: (&handlers.AdminAPI{Token: []byte(adminToken), Registry: a.reg, Records: e.store, Queue: queue,
-				Inspector: e.insp, Redis: pinger, Logger: log}).Routes(),
-			Monitoring: handlers.BasicAuth([]byte(adminToken), mon),
-		})
-	}
-	a.server = httptest.NewServer(router(false))
-	t.Cleanup(a.server.Close)
-	a.readOnly = httptest.NewServer(router(true))
-	t.Cleanup(a.readOnly.Close)
-	e.webhook = a.server
-	t.Cleanup(func() {
-		if strings.Contains(e.logs.String(), adminToken) {
-			t.Error("the admin token appears in the logs")
-		}
-	})
+	e.startWorkerWith(cfg, func(w *app.Worker) { w.ScheduleRefresh = 300 * time.Millisecond })
+	ro := e.vars("")
+	ro[config.VarDashboardReadOnly] = "true"
+	a.readOnly = e.startWebhook(ro)
 	return a
 }
 
@@ -435,9 +396,13 @@ func TestCleanup(t *testing.T) {
 		t.Fatalf("create: %d %v", st, out)
 	}
 	a.waitRecord(out["sync_id"].(string), time.Minute)
-	cache := filepath.Join(a.dataDir, "dc1")
-	if _, err := os.Stat(cache); err != nil {
-		t.Fatal("no cache after the init sync")
+	// The clone is named after the fabric, its clone URL and branch.
+	clones := func() []string {
+		m, _ := filepath.Glob(filepath.Join(a.dataDir, "dc1-*"))
+		return m
+	}
+	if len(clones()) != 1 {
+		t.Fatalf("clones after the init sync: %v, want one", clones())
 	}
 	if st, _ := a.call("DELETE", "/api/v1/fabrics/dc1", nil, adminToken); st != 200 {
 		t.Fatalf("delete: %d", st)
@@ -445,11 +410,11 @@ func TestCleanup(t *testing.T) {
 	a.waitNoScheduleFor(t, "dc1")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := os.Stat(cache); os.IsNotExist(err) {
+		if len(clones()) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the cache was not dropped")
+			t.Fatalf("the cache was not dropped: %v", clones())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -520,6 +485,18 @@ func TestFgdctlAdminClient(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "state") || !strings.Contains(out, "succeeded") {
 		t.Fatalf("sync --wait: %d\n%s", code, out)
 	}
+	// A rejected file: the sync ends partial, --wait exits 1, and -o yaml is
+	// the stored record, field for field.
+	a.git.Commit(map[string]string{"raw/bad.yaml": strings.Replace(vpc("vpc-3", 1003), "vlan: 1003", "vlan: twelve", 1),
+		"raw/vpc4.yaml": vpc("vpc-4", 1004)}, nil, "one good, one bad")
+	code, out, errOut = run("sync", "dc1", "--wait", "-o", "yaml")
+	var partial store.Record
+	if err := yaml.UnmarshalStrict([]byte(out), &partial); err != nil || code != 1 || partial.State != store.StatePartial || len(partial.Errors) != 1 {
+		t.Fatalf("sync --wait of a partial sync: exit %d, %v\n%s\n%s", code, err, out, errOut)
+	}
+	if stored, err := a.store.GetRecord(context.Background(), partial.ID); err != nil || !sameJSON(t, stored, &partial) {
+		t.Fatalf("-o yaml printed %+v; the store holds %+v (%v)", partial, stored, err)
+	}
 	if code, out, _ := run("syncs", "dc1"); code != 0 || !strings.HasPrefix(out, "SYNC") || strings.Count(out, "\n") < 3 {
 		t.Fatalf("syncs: %d\n%s", code, out)
 	}
@@ -554,4 +531,18 @@ func TestFgdctlAdminClient(t *testing.T) {
 	if code := runFgdctl([]string{"sync"}, &stdout, &stderr); code != 2 {
 		t.Fatalf("usage error: %d", code)
 	}
+}
+
+// sameJSON reports whether a and b encode to the same JSON.
+func sameJSON(t *testing.T, a, b any) bool {
+	t.Helper()
+	ja, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Equal(ja, jb)
 }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
+	"github.com/githedgehog/fgd-sync/access"
+	"github.com/githedgehog/fgd-sync/adminapi"
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/fgderr"
 	"github.com/githedgehog/fgd-sync/jobs"
@@ -55,7 +56,11 @@ type TaskInspector interface {
 
 // AdminAPI serves /api/v1.
 type AdminAPI struct {
-	Token       []byte
+	// Token is HEDGEHOG_FGD_ADMIN_TOKEN, the bootstrap admin.
+	Token []byte
+	// Access holds the scoped tokens and the audit stream (access.Store);
+	// nil: only Token is known and nothing is audited.
+	Access      AccessStore
 	Registry    FabricRegistry
 	Records     SyncRecords
 	Queue       TaskEnqueuer
@@ -69,37 +74,39 @@ type AdminAPI struct {
 // worker never starts it.
 const queuedMarkTTL = time.Hour
 
-// Routes returns the /api/v1 routes, behind the bearer token.
+// Routes returns the /api/v1 routes, behind a bearer token whose role and
+// scope each route checks; mutating calls are audited.
 func (a *AdminAPI) Routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(a.authenticate, limitBody)
-	r.Get("/health", a.health)
-	r.Get("/fabrics", a.listFabrics)
-	r.Post("/fabrics", a.createFabric)
-	r.Get("/fabrics/{name}", a.getFabric)
-	r.Put("/fabrics/{name}", a.putFabric)
-	r.Delete("/fabrics/{name}", a.deleteFabric)
-	r.Post("/fabrics/{name}/sync", a.syncFabric)
-	r.Get("/fabrics/{name}/syncs", a.listSyncs)
-	r.Get("/fabrics/{name}/resources", a.resources)
-	r.Get("/syncs/{id}", a.getSync)
+	r.Use(withRequestID, a.authenticate, a.auditMutations, limitBody)
+	reader, admin := a.allow(access.RoleRead), a.allow(access.RoleAdmin)
+	fabricReader, fabricTrigger, fabricAdmin := a.allowFabric(access.RoleRead), a.allowFabric(access.RoleTrigger), a.allowFabric(access.RoleAdmin)
+	r.With(admin).Get("/health", a.health)
+	r.With(reader).Get("/fabrics", a.listFabrics)
+	r.With(admin).Post("/fabrics", a.createFabric)
+	r.With(fabricReader).Get("/fabrics/{name}", a.getFabric)
+	r.With(fabricAdmin).Put("/fabrics/{name}", a.putFabric)
+	r.With(fabricAdmin).Delete("/fabrics/{name}", a.deleteFabric)
+	r.With(fabricTrigger).Post("/fabrics/{name}/sync", a.syncFabric)
+	r.With(fabricReader).Get("/fabrics/{name}/syncs", a.listSyncs)
+	r.With(fabricReader).Get("/fabrics/{name}/resources", a.resources)
+	r.With(reader).Get("/syncs/{id}", a.getSync) // the scope is checked on the record
+	if a.Access != nil {
+		r.With(admin).Post("/tokens", a.createToken)
+		r.With(admin).Get("/tokens", a.listTokens)
+		r.With(admin).Delete("/tokens/{name}", a.revokeToken)
+		r.With(admin).Get("/audit", a.getAudit)
+	}
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, fgderr.NotFound, "no such endpoint")
 	})
 	return r
 }
 
-// authenticate checks the bearer token in constant time.
+// authenticate checks the bearer token: the bootstrap admin token or a
+// stored one (see identify).
 func (a *AdminAPI) authenticate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || len(a.Token) == 0 || subtle.ConstantTimeCompare([]byte(got), a.Token) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="fgd-sync"`)
-			writeError(w, fgderr.Unauthorized, "missing or wrong admin token (Authorization: Bearer <HEDGEHOG_FGD_ADMIN_TOKEN>)")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return a.authenticated(bearerToken, `Bearer realm="fgd-sync"`, "send Authorization: Bearer <token>")(next)
 }
 
 func limitBody(next http.Handler) http.Handler {
@@ -183,10 +190,13 @@ func (a *AdminAPI) listFabrics(w http.ResponseWriter, r *http.Request) {
 		a.failure(w, r, err)
 		return
 	}
-	if list == nil {
-		list = []fabrics.Fabric{}
+	visible := []fabrics.Fabric{}
+	for _, f := range list {
+		if callOf(r).principal.Covers(f.Name) {
+			visible = append(visible, f)
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"fabrics": list})
+	writeJSON(w, http.StatusOK, adminapi.FabricList{Fabrics: visible})
 }
 
 func (a *AdminAPI) createFabric(w http.ResponseWriter, r *http.Request) {
@@ -194,6 +204,7 @@ func (a *AdminAPI) createFabric(w http.ResponseWriter, r *http.Request) {
 	if !decodeStrict(w, r, &f, false) {
 		return
 	}
+	noteFabric(r, f.Name)
 	created, err := a.Registry.Create(r.Context(), f)
 	if err != nil {
 		a.failure(w, r, err)
@@ -212,7 +223,7 @@ func (a *AdminAPI) createFabric(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Logger.Info("fabric created", "fabric", created.Name, "sync_id", syncID)
-	writeJSON(w, http.StatusCreated, map[string]any{"fabric": created, "sync_id": syncID})
+	writeJSON(w, http.StatusCreated, adminapi.FabricCreated{Fabric: created, SyncID: syncID})
 }
 
 func (a *AdminAPI) getFabric(w http.ResponseWriter, r *http.Request) {
@@ -268,17 +279,12 @@ func (a *AdminAPI) deleteFabric(w http.ResponseWriter, r *http.Request) {
 		a.Logger.Warn("cleanup job not queued", "fabric", name, "error", err)
 	}
 	a.Logger.Info("fabric deleted", "fabric", name)
-	writeJSON(w, http.StatusOK, map[string]any{"status": "deleted", "fabric": f})
-}
-
-// syncRequest is the body of POST /fabrics/{name}/sync.
-type syncRequest struct {
-	Options jobs.SyncOptions `json:"options"`
+	writeJSON(w, http.StatusOK, adminapi.FabricDeleted{Status: adminapi.StatusDeleted, Fabric: f})
 }
 
 func (a *AdminAPI) syncFabric(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "name")
-	var req syncRequest
+	var req adminapi.SyncRequest
 	if !decodeStrict(w, r, &req, true) {
 		return
 	}
@@ -310,7 +316,7 @@ func (a *AdminAPI) syncFabric(w http.ResponseWriter, r *http.Request) {
 		inProgress(w, current)
 		return
 	}
-	task, err := jobs.NewSyncTask(jobs.SyncPayload{SyncID: id, Fabric: name, Trigger: jobs.TriggerManual, CreatedAt: time.Now().UTC(), Options: req.Options})
+	task, err := jobs.NewSyncTask(jobs.SyncPayload{SyncID: id, Fabric: name, Trigger: jobs.TriggerManual, CreatedAt: time.Now().UTC(), Options: jobs.SyncOptions(req.Options)})
 	if err == nil {
 		err = a.enqueue(ctx, task)
 	}
@@ -320,12 +326,12 @@ func (a *AdminAPI) syncFabric(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Logger.Info("manual sync queued", "fabric", name, "sync_id", id)
-	writeJSON(w, http.StatusAccepted, map[string]string{"sync_id": id})
+	writeJSON(w, http.StatusAccepted, adminapi.SyncAccepted{SyncID: id})
 }
 
 func inProgress(w http.ResponseWriter, syncID string) {
-	writeJSON(w, fgderr.SyncInProgress.Status(), map[string]any{"error": map[string]string{
-		"code": string(fgderr.SyncInProgress), "message": "a sync of this fabric is already queued or running", "sync_id": syncID,
+	writeJSON(w, fgderr.SyncInProgress.Status(), adminapi.Error{Error: adminapi.ErrorDetail{
+		Code: fgderr.SyncInProgress, Message: "a sync of this fabric is already queued or running", SyncID: syncID,
 	}})
 }
 
@@ -333,6 +339,9 @@ func (a *AdminAPI) getSync(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	rec, err := a.Records.GetRecord(r.Context(), id)
 	if err == nil {
+		if !a.inScope(w, r, rec.Fabric) {
+			return
+		}
 		writeJSON(w, http.StatusOK, rec)
 		return
 	}
@@ -348,6 +357,9 @@ func (a *AdminAPI) getSync(w http.ResponseWriter, r *http.Request) {
 	}
 	var p jobs.SyncPayload
 	_ = json.Unmarshal(info.Payload, &p)
+	if !a.inScope(w, r, p.Fabric) {
+		return
+	}
 	writeJSON(w, http.StatusOK, store.Record{ID: id, Fabric: p.Fabric, Trigger: string(p.Trigger), State: store.StateQueued,
 		CorrelationID: p.DeliveryID, CreatedAt: p.CreatedAt, Stages: []store.Stage{}, ValidateOnly: p.Options.ValidateOnly})
 }
@@ -372,7 +384,10 @@ func (a *AdminAPI) listSyncs(w http.ResponseWriter, r *http.Request) {
 		a.failure(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"fabric": name, "syncs": recs})
+	if recs == nil {
+		recs = []*store.Record{}
+	}
+	writeJSON(w, http.StatusOK, adminapi.SyncList{Fabric: name, Syncs: recs})
 }
 
 func (a *AdminAPI) resources(w http.ResponseWriter, r *http.Request) {
@@ -386,7 +401,10 @@ func (a *AdminAPI) resources(w http.ResponseWriter, r *http.Request) {
 		a.failure(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"fabric": name, "resources": items})
+	if items == nil {
+		items = []store.Resource{}
+	}
+	writeJSON(w, http.StatusOK, adminapi.ResourceList{Fabric: name, Resources: items})
 }
 
 func (a *AdminAPI) health(w http.ResponseWriter, r *http.Request) {
@@ -397,33 +415,23 @@ func (a *AdminAPI) health(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fgderr.Redis, "Redis does not answer")
 		return
 	}
-	out := map[string]any{"redis": "ok", "redis_latency_ms": float64(time.Since(start).Microseconds()) / 1000}
+	out := adminapi.Health{Redis: "ok", RedisLatencyMS: float64(time.Since(start).Microseconds()) / 1000,
+		Queue: map[string]int{}, Workers: []adminapi.Worker{}}
 	if info, err := a.Inspector.GetQueueInfo(jobs.DefaultQueue); err == nil {
-		out["queue"] = map[string]int{"pending": info.Pending, "active": info.Active, "scheduled": info.Scheduled, "retry": info.Retry, "archived": info.Archived}
-	} else {
-		out["queue"] = map[string]int{}
+		out.Queue = map[string]int{"pending": info.Pending, "active": info.Active, "scheduled": info.Scheduled, "retry": info.Retry, "archived": info.Archived}
 	}
-	workers := []map[string]any{}
 	if servers, err := a.Inspector.Servers(); err == nil {
 		for _, s := range servers {
-			workers = append(workers, map[string]any{"host": s.Host, "pid": s.PID, "status": s.Status, "concurrency": s.Concurrency,
-				"active": len(s.ActiveWorkers), "started": s.Started})
+			out.Workers = append(out.Workers, adminapi.Worker{Host: s.Host, PID: s.PID, Status: s.Status, Concurrency: s.Concurrency,
+				Active: len(s.ActiveWorkers), Started: s.Started})
 		}
 	}
-	out["workers"] = workers
 	writeJSON(w, http.StatusOK, out)
 }
 
-// BasicAuth protects a handler (Asynqmon) with HTTP basic auth: any user
-// name, the admin token as the password.
+// BasicAuth protects a handler (Asynqmon) with the bootstrap admin token
+// alone, as the basic-auth password (any user name) or a bearer token.
+// AdminAPI.Dashboard also accepts stored admin tokens and audits.
 func BasicAuth(token []byte, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, pw, ok := r.BasicAuth()
-		if !ok || len(token) == 0 || subtle.ConstantTimeCompare([]byte(pw), token) != 1 {
-			w.Header().Set("WWW-Authenticate", `Basic realm="fgd-sync monitoring", charset="UTF-8"`)
-			writeError(w, fgderr.Unauthorized, "the monitoring dashboard needs the admin token as the basic-auth password")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return (&AdminAPI{Token: token}).Dashboard(next)
 }

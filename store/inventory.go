@@ -9,21 +9,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/fgd-sync/syncrecord"
 )
 
-// Resource is one entry of a fabric's inventory: the desired state of one
-// managed resource as of the fabric's last successful sync.
-type Resource struct {
-	APIVersion  string         `json:"apiVersion"`
-	Kind        string         `json:"kind"`
-	Namespace   string         `json:"namespace"`
-	Name        string         `json:"name"`
-	Path        string         `json:"path"`
-	Labels      map[string]any `json:"labels,omitempty"`
-	Annotations map[string]any `json:"annotations,omitempty"`
-	Spec        any            `json:"spec"`
-	Commit      string         `json:"commit"`
-}
+// Resource is one entry of a fabric's inventory (declared in syncrecord).
+type Resource = syncrecord.Resource
 
 func (s *Store) inventoryKey(fabric string) string { return s.prefix + "inventory:" + fabric }
 func (s *Store) queuedKey(fabric string) string    { return s.prefix + "queued:" + fabric }
@@ -94,7 +85,9 @@ func (s *Store) ClearQueued(ctx context.Context, fabric, id string) error {
 }
 
 // DropFabric removes a deleted fabric's lock, pending follow-up, queued
-// mark and inventory. Its records stay until their TTL.
+// mark and inventory. Its records stay until their TTL, and its fencing
+// counter stays, so that tokens never repeat.
 func (s *Store) DropFabric(ctx context.Context, fabric string) error {
-	return s.rdb.Del(ctx, s.lockKey(fabric), s.followUpKey(fabric), s.queuedKey(fabric), s.inventoryKey(fabric)).Err()
+	return s.rdb.Del(ctx, s.lockKey(fabric), s.followUpKey(fabric), s.coversKey(fabric), s.legacyFollowUpKey(fabric),
+		s.queuedKey(fabric), s.inventoryKey(fabric)).Err()
 }

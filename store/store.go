@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/githedgehog/fgd-sync/ingestion"
+	"github.com/githedgehog/fgd-sync/syncrecord"
 )
 
 // RecordTTL is how long a sync record is kept.
@@ -26,46 +26,22 @@ const maxIndexed = 1000
 // with asynq:).
 const DefaultPrefix = "fgd:"
 
-// Sync states.
-const (
-	StateQueued    = "queued"
-	StateRunning   = "running"
-	StateRetrying  = "retrying"
-	StateSucceeded = "succeeded"
-	StatePartial   = "partial"
-	StateFailed    = "failed"
+// The sync record's shape is declared once, in syncrecord, which links no
+// Redis; these names keep store's callers as they are.
+type (
+	Record = syncrecord.Record
+	Stage  = syncrecord.Stage
 )
 
-// Stage is one timed step of a sync.
-type Stage struct {
-	Name       string `json:"name"`
-	DurationMS int64  `json:"duration_ms"`
-}
-
-// Record is the sync record (docs/contract.md).
-type Record struct {
-	ID            string            `json:"id"`
-	Fabric        string            `json:"fabric"`
-	Trigger       string            `json:"trigger"`
-	State         string            `json:"state"`
-	CorrelationID string            `json:"correlation_id"`
-	CreatedAt     time.Time         `json:"created_at"`
-	StartedAt     *time.Time        `json:"started_at"`
-	FinishedAt    *time.Time        `json:"finished_at"`
-	Commit        string            `json:"commit"`
-	Attempt       int               `json:"attempt"`
-	Stages        []Stage           `json:"stages"`
-	Counts        ingestion.Counts  `json:"counts"`
-	Errors        []ingestion.Issue `json:"errors"`
-	Warnings      []ingestion.Issue `json:"warnings"`
-	// Head is the branch head the sync processed; PullRequest the URL of the
-	// pull request it opened in pull-request mode; CoalescedInto the sync
-	// that covers this trigger when another sync of the fabric was running.
-	Head          string `json:"head,omitempty"`
-	PullRequest   string `json:"pull_request,omitempty"`
-	CoalescedInto string `json:"coalesced_into,omitempty"`
-	ValidateOnly  bool   `json:"validate_only,omitempty"`
-}
+// Sync states.
+const (
+	StateQueued    = syncrecord.StateQueued
+	StateRunning   = syncrecord.StateRunning
+	StateRetrying  = syncrecord.StateRetrying
+	StateSucceeded = syncrecord.StateSucceeded
+	StatePartial   = syncrecord.StatePartial
+	StateFailed    = syncrecord.StateFailed
+)
 
 // ErrNotFound is a record or key that does not exist.
 var ErrNotFound = errors.New("not found")
@@ -85,10 +61,8 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 	return &Store{rdb: rdb, prefix: prefix}
 }
 
-func (s *Store) recordKey(id string) string       { return s.prefix + "sync:" + id }
-func (s *Store) fabricSyncsKey(f string) string   { return s.prefix + "fabric:" + f + ":syncs" }
-func (s *Store) lockKey(fabric string) string     { return s.prefix + "lock:" + fabric }
-func (s *Store) followUpKey(fabric string) string { return s.prefix + "followup:" + fabric }
+func (s *Store) recordKey(id string) string     { return s.prefix + "sync:" + id }
+func (s *Store) fabricSyncsKey(f string) string { return s.prefix + "fabric:" + f + ":syncs" }
 
 // PutRecord stores a record for RecordTTL and indexes it under its fabric.
 func (s *Store) PutRecord(ctx context.Context, r *Record) error {
@@ -143,91 +117,4 @@ func (s *Store) ListRecords(ctx context.Context, fabric string, limit int) ([]*R
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-// Lua scripts: each one is atomic in Redis.
-var (
-	renewScript = redis.NewScript(`
-if redis.call("GET", KEYS[1]) == ARGV[1] then
-  return redis.call("PEXPIRE", KEYS[1], ARGV[2])
-end
-return 0`)
-	releaseScript = redis.NewScript(`
-if redis.call("GET", KEYS[1]) == ARGV[1] then
-  return redis.call("DEL", KEYS[1])
-end
-return 0`)
-	// Sets the follow-up when none is pending; answers the pending one.
-	followUpScript = redis.NewScript(`
-if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
-  return ARGV[1]
-end
-return redis.call("GET", KEYS[1])`)
-	takeScript = redis.NewScript(`
-local v = redis.call("GET", KEYS[1])
-if v then redis.call("DEL", KEYS[1]) end
-return v`)
-)
-
-// TryLock takes a fabric's sync lock for owner for ttl. It answers whether
-// it got it, and the current holder when it did not.
-func (s *Store) TryLock(ctx context.Context, fabric, owner string, ttl time.Duration) (bool, string, error) {
-	ok, err := s.rdb.SetNX(ctx, s.lockKey(fabric), owner, ttl).Result()
-	if err != nil {
-		return false, "", fmt.Errorf("lock %s: %w", fabric, err)
-	}
-	if ok {
-		return true, owner, nil
-	}
-	holder, err := s.rdb.Get(ctx, s.lockKey(fabric)).Result()
-	if errors.Is(err, redis.Nil) {
-		return false, "", nil // released just now; the caller tries again
-	}
-	return false, holder, err
-}
-
-// RenewLock extends owner's lock; false when owner no longer holds it.
-func (s *Store) RenewLock(ctx context.Context, fabric, owner string, ttl time.Duration) (bool, error) {
-	n, err := renewScript.Run(ctx, s.rdb, []string{s.lockKey(fabric)}, owner, ttl.Milliseconds()).Int()
-	return n == 1, err
-}
-
-// Unlock releases owner's lock, if owner still holds it.
-func (s *Store) Unlock(ctx context.Context, fabric, owner string) error {
-	return releaseScript.Run(ctx, s.rdb, []string{s.lockKey(fabric)}, owner).Err()
-}
-
-// LockHolder returns who holds a fabric's lock, or "".
-func (s *Store) LockHolder(ctx context.Context, fabric string) (string, error) {
-	v, err := s.rdb.Get(ctx, s.lockKey(fabric)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	return v, err
-}
-
-// followUpTTL keeps a pending follow-up long enough to outlive any crash
-// recovery.
-const followUpTTL = 24 * time.Hour
-
-// AddFollowUp records that a fabric needs another sync after the running
-// one. The first caller's payload wins; everyone gets the pending one back.
-func (s *Store) AddFollowUp(ctx context.Context, fabric string, payload []byte) ([]byte, error) {
-	v, err := followUpScript.Run(ctx, s.rdb, []string{s.followUpKey(fabric)}, payload, followUpTTL.Milliseconds()).Text()
-	if err != nil {
-		return nil, fmt.Errorf("coalesce trigger of %s: %w", fabric, err)
-	}
-	return []byte(v), nil
-}
-
-// TakeFollowUp removes and returns a fabric's pending follow-up, or nil.
-func (s *Store) TakeFollowUp(ctx context.Context, fabric string) ([]byte, error) {
-	v, err := takeScript.Run(ctx, s.rdb, []string{s.followUpKey(fabric)}).Text()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("take follow-up of %s: %w", fabric, err)
-	}
-	return []byte(v), nil
 }

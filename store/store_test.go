@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,26 +76,110 @@ func TestLockExpires(t *testing.T) {
 	}
 }
 
+// TestFollowUp: triggers join one pending follow-up, which remembers whom
+// it covers and whether any of them asked to write, and only the follow-up
+// itself takes it.
 func TestFollowUp(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	first, err := s.AddFollowUp(ctx, "dc1", []byte("one"))
-	if err != nil || string(first) != "one" {
-		t.Fatalf("first: %q %v", first, err)
+	tests := []struct {
+		name       string
+		triggers   []string // sync ids, "!" suffix: validate_only
+		wantCovers []string
+		wantWrites bool
+	}{
+		{"one validate-only trigger", []string{"m1!"}, []string{"m1"}, false},
+		{"validate-only then a webhook", []string{"m1!", "w1"}, []string{"m1", "w1"}, true},
+		{"a webhook then validate-only", []string{"w1", "m1!"}, []string{"w1", "m1"}, true},
+		{"a trigger retried", []string{"w1", "w1", "w2"}, []string{"w1", "w2"}, true},
+		{"the follow-up itself", []string{"m1!", "f1"}, []string{"m1"}, false},
 	}
-	second, _ := s.AddFollowUp(ctx, "dc1", []byte("two"))
-	if string(second) != "one" {
-		t.Fatalf("triggers must coalesce into the pending follow-up, got %q", second)
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fabric := fmt.Sprintf("dc%d", i)
+			var got *FollowUp
+			for n, trig := range tc.triggers {
+				id, validateOnly := strings.CutSuffix(trig, "!")
+				var err error
+				got, err = s.AddFollowUp(ctx, fabric, "f1", []byte(fmt.Sprintf("payload-%d", n)), id, !validateOnly)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got.ID != "f1" || string(got.Payload) != "payload-0" || got.Writes != tc.wantWrites || strings.Join(got.Covers, ",") != strings.Join(tc.wantCovers, ",") {
+				t.Fatalf("pending %+v, want covers %v writes %v and the first payload", got, tc.wantCovers, tc.wantWrites)
+			}
+			if other, err := s.TakeFollowUp(ctx, fabric, "someone-else"); err != nil || other != nil {
+				t.Fatalf("another sync took the follow-up: %+v %v", other, err)
+			}
+			taken, err := s.TakeFollowUp(ctx, fabric, "f1")
+			if err != nil || taken == nil || taken.Writes != tc.wantWrites || strings.Join(taken.Covers, ",") != strings.Join(tc.wantCovers, ",") {
+				t.Fatalf("take: %+v %v", taken, err)
+			}
+			if again, err := s.TakeFollowUp(ctx, fabric, "f1"); err != nil || again != nil {
+				t.Fatalf("taken twice: %+v %v", again, err)
+			}
+			next, err := s.AddFollowUp(ctx, fabric, "f2", []byte("next"), "w9", false)
+			if err != nil || next.ID != "f2" || strings.Join(next.Covers, ",") != "w9" || next.Writes {
+				t.Fatalf("after take, a new follow-up: %+v %v", next, err)
+			}
+			if err := s.DropFabric(ctx, fabric); err != nil {
+				t.Fatal(err)
+			}
+			if gone, _ := s.TakeFollowUp(ctx, fabric, "f2"); gone != nil {
+				t.Fatalf("DropFabric left the follow-up: %+v", gone)
+			}
+		})
 	}
-	taken, _ := s.TakeFollowUp(ctx, "dc1")
-	if string(taken) != "one" {
-		t.Fatalf("take: %q", taken)
+}
+
+// TestFence: only the lock holder gets a token; tokens grow and renew the
+// lease.
+func TestFence(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if _, err := s.Fence(ctx, "dc1", "a", time.Minute); !errors.Is(err, ErrNotLockHolder) {
+		t.Fatalf("fence without a lock: %v", err)
 	}
-	if again, _ := s.TakeFollowUp(ctx, "dc1"); again != nil {
-		t.Fatalf("taken twice: %q", again)
+	if got, _, _ := s.TryLock(ctx, "dc1", "a", 200*time.Millisecond); !got {
+		t.Fatal("lock")
 	}
-	if next, _ := s.AddFollowUp(ctx, "dc1", []byte("three")); string(next) != "three" {
-		t.Fatalf("after take: %q", next)
+	first, err := s.Fence(ctx, "dc1", "a", time.Hour)
+	if err != nil || first < 1 {
+		t.Fatalf("first token %d %v", first, err)
+	}
+	if ttl := s.rdb.PTTL(ctx, s.lockKey("dc1")).Val(); ttl < 59*time.Minute {
+		t.Fatalf("the fence did not renew the lease: ttl %s", ttl)
+	}
+	if _, err := s.Fence(ctx, "dc1", "b", time.Minute); !errors.Is(err, ErrNotLockHolder) {
+		t.Fatalf("a non-holder was fenced in: %v", err)
+	}
+	second, err := s.Fence(ctx, "dc1", "a", time.Hour)
+	if err != nil || second <= first {
+		t.Fatalf("tokens must grow: %d then %d (%v)", first, second, err)
+	}
+	// The lease runs out and another owner takes the lock.
+	if err := s.Unlock(ctx, "dc1", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.TryLock(ctx, "dc1", "b", time.Minute); !got {
+		t.Fatal("relock")
+	}
+	if _, err := s.Fence(ctx, "dc1", "a", time.Minute); !errors.Is(err, ErrNotLockHolder) {
+		t.Fatalf("the former holder was fenced in: %v", err)
+	}
+	third, err := s.Fence(ctx, "dc1", "b", time.Minute)
+	if err != nil || third <= second {
+		t.Fatalf("the new holder's token %d must exceed %d (%v)", third, second, err)
+	}
+	if err := s.DropFabric(ctx, "dc1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.TryLock(ctx, "dc1", "c", time.Minute); !got {
+		t.Fatal("lock after drop")
+	}
+	if fourth, err := s.Fence(ctx, "dc1", "c", time.Minute); err != nil || fourth <= third {
+		t.Fatalf("a re-created fabric reused token %d after %d (%v)", fourth, third, err)
 	}
 }
 

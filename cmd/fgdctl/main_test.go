@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -33,9 +34,17 @@ spec:
       vlan: twelve
 `
 
+// noEnv is an empty environment.
+func noEnv(string) string { return "" }
+
+// fgdctl runs the command line in an empty environment.
 func fgdctl(args ...string) (int, string, string) {
+	return fgdctlEnv(noEnv, args...)
+}
+
+func fgdctlEnv(getenv func(string) string, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
-	code := run(args, &stdout, &stderr)
+	code := run(context.Background(), args, getenv, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -78,7 +87,7 @@ func TestUsageErrors(t *testing.T) {
 		{"ingest two folders", []string{"ingest", "a", "b"}},
 		{"ingest missing folder", []string{"ingest", missing}},
 		{"ingest a file", []string{"ingest", file}},
-		{"ingest bad output", []string{"ingest", t.TempDir(), "-o", "yaml"}},
+		{"ingest bad output", []string{"ingest", t.TempDir(), "-o", "xml"}},
 		{"ingest bad flag", []string{"ingest", t.TempDir(), "--colour"}},
 		{"validate nothing", []string{"validate"}},
 		{"validate missing file", []string{"validate", missing}},
@@ -92,7 +101,7 @@ func TestUsageErrors(t *testing.T) {
 			}
 		})
 	}
-	if code, out, _ := fgdctl("help"); code != 0 || !strings.Contains(out, "ingest DIR") {
+	if code, out, _ := fgdctl("help"); code != 0 || !strings.Contains(out, "ingest ") {
 		t.Fatalf("help: %d %q", code, out)
 	}
 }
@@ -206,5 +215,73 @@ func TestValidate(t *testing.T) {
 	// An oversized file is refused without reading it.
 	if code, out, _ := fgdctl("validate", "--max-file-bytes", "10", good); code != 1 || !strings.Contains(out, "FGD_1006") {
 		t.Fatalf("oversized: %d %q", code, out)
+	}
+}
+
+// TestIngestNeverFollowsSymlinks plants real symlinks out of the folder where
+// ingest writes: the outside stays byte for byte.
+func TestIngestNeverFollowsSymlinks(t *testing.T) {
+	tests := []struct {
+		name     string
+		plant    func(t *testing.T, dir, outside string)
+		wantCode int
+		wantErr  string // on stderr
+		wantVPC  bool   // managed/vpcs/vpc-1.yaml is the regular file
+	}{
+		{
+			name: "managed is a symlink to a folder outside",
+			plant: func(t *testing.T, dir, outside string) {
+				if err := os.RemoveAll(filepath.Join(dir, "managed")); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink("../outside", filepath.Join(dir, "managed")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantCode: exitRejected, wantErr: "fgdctl: apply: FGD_2003 write managed/vpcs/vpc-1.yaml",
+		},
+		{
+			name: "the managed file is a symlink to a file outside",
+			plant: func(t *testing.T, dir, outside string) {
+				if err := os.MkdirAll(filepath.Join(dir, "managed", "vpcs"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink("../../../outside/vpcs/vpc-1.yaml", filepath.Join(dir, "managed", "vpcs", "vpc-1.yaml")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantCode: exitRejected, wantErr: "FGD_2003", wantVPC: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			top := t.TempDir()
+			dir, outside := filepath.Join(top, "dc1"), filepath.Join(top, "outside")
+			write(t, filepath.Join(outside, "vpcs", "vpc-1.yaml"), "outside: keep\n")
+			if code, _, stderr := fgdctl("init", dir); code != 0 {
+				t.Fatalf("init: %s", stderr)
+			}
+			write(t, filepath.Join(dir, "raw", "vpcs.yaml"), goodVPC)
+			tc.plant(t, dir, outside)
+			before := snapshot(t, outside)
+			code, _, stderr := fgdctl("ingest", dir)
+			if code != tc.wantCode || !strings.Contains(stderr, tc.wantErr) {
+				t.Fatalf("exit %d, stderr %q; want %d with %q", code, stderr, tc.wantCode, tc.wantErr)
+			}
+			after := snapshot(t, outside)
+			if len(after) != len(before) || after["vpcs/vpc-1.yaml"] != before["vpcs/vpc-1.yaml"] {
+				t.Fatalf("outside changed: %v -> %v", before, after)
+			}
+			info, err := os.Lstat(filepath.Join(dir, "managed", "vpcs", "vpc-1.yaml"))
+			if tc.wantVPC {
+				got, _ := os.ReadFile(filepath.Join(dir, "managed", "vpcs", "vpc-1.yaml"))
+				if err != nil || !info.Mode().IsRegular() || !strings.Contains(string(got), "vpc-1") {
+					t.Fatalf("managed file: %v %v %q", info, err, got)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "raw", "vpcs.yaml")); tc.wantVPC == (err == nil) {
+				t.Fatalf("raw file present=%v, want %v", err == nil, !tc.wantVPC)
+			}
+		})
 	}
 }
