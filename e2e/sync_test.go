@@ -28,6 +28,9 @@ spec:
   role: server-leaf
   asn: 65101
   ip: 192.168.200.8/24
+  protocolIP: 172.30.8.2/32
+  vtepIP: 172.30.12.0/32
+  profile: vs
   vlanNamespaces:
   - default
 `

@@ -15,6 +15,7 @@ const (
 	VersionMismatch     Code = "FGD_1004"
 	DuplicateResource   Code = "FGD_1005"
 	LimitExceeded       Code = "FGD_1006"
+	Integrity           Code = "FGD_1007"
 
 	InvalidStructure Code = "FGD_2001"
 	PathEscape       Code = "FGD_2002"
@@ -71,6 +72,7 @@ var codes = []Info{
 	{VersionMismatch, http.StatusBadRequest, "schema or version mismatch: the apiVersion is not served by the bundle", Permanent},
 	{DuplicateResource, http.StatusConflict, "duplicate-resource conflict: two documents (or two fabrics) claim one name", Permanent},
 	{LimitExceeded, http.StatusRequestEntityTooLarge, "limit exceeded: a file, a document count or a request body is too large", Permanent},
+	{Integrity, http.StatusConflict, "integrity: a resource breaks a rule across resources (a reference to a missing object, an overlap or a reuse)", Permanent},
 
 	{InvalidStructure, http.StatusBadRequest, "invalid structure: the fabric folder or a fabric's fields are not as required", Permanent},
 	{PathEscape, http.StatusBadRequest, "path escapes the fabric folder", Permanent},

@@ -34,6 +34,7 @@ type CRD struct {
 // loaded and safe for concurrent use.
 type Bundle struct {
 	byGroup map[string]map[string]*CRD // group → kind → CRD
+	byKind  map[string]*CRD            // kind and list kind → CRD, for "did you mean"
 	kinds   []*CRD                     // sorted by kind
 }
 
@@ -72,9 +73,12 @@ func LoadBundleFS(fsys fs.FS) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bundle{byGroup: map[string]map[string]*CRD{}}
+	b := &Bundle{byGroup: map[string]map[string]*CRD{}, byKind: map[string]*CRD{}}
 	compiler := jsonschema.NewCompiler()
 	compiler.DefaultDraft(jsonschema.Draft4) // OpenAPI 3.0 schemas follow draft 4 (boolean exclusiveMinimum)
+	for _, f := range apiServerFormats() {
+		compiler.RegisterFormat(f)
+	}
 	type pending struct {
 		crd     *CRD
 		version string
@@ -126,6 +130,12 @@ func LoadBundleFS(fsys fs.FS) (*Bundle, error) {
 		}
 		b.byGroup[crd.Group][crd.Kind] = crd
 		b.kinds = append(b.kinds, crd)
+		for _, k := range []string{crd.Kind, crd.ListKind} {
+			if other, dup := b.byKind[k]; dup {
+				return nil, fmt.Errorf("CRD %s: kind %s is also a kind of group %s", name, k, other.Group)
+			}
+			b.byKind[k] = crd
+		}
 	}
 	for _, p := range todo {
 		s, err := compiler.Compile(p.url)
@@ -209,10 +219,10 @@ func toJSONSchema(s map[string]any, top bool) map[string]any {
 	}
 	if top {
 		// status is stripped before validation and server-set; metadata is
-		// checked by ingestion itself (name, namespace, labels).
+		// ObjectMeta, closed as kubectl's strict field validation closes it.
 		if props, ok := out["properties"].(map[string]any); ok {
 			delete(props, "status")
-			props["metadata"] = map[string]any{"type": "object"}
+			props["metadata"] = objectMetaSchema()
 		}
 	}
 	return out
@@ -240,6 +250,16 @@ func (b *Bundle) listKind(group, kind string) (*CRD, bool) {
 	return nil, false
 }
 
+// KindNamed returns the CRD whose kind or list kind is kind, in any group:
+// what a document with a misspelled apiVersion most likely meant.
+func (b *Bundle) KindNamed(kind string) (*CRD, bool) {
+	c, ok := b.byKind[kind]
+	return c, ok
+}
+
+// Groups returns the bundle's API groups, sorted.
+func (b *Bundle) Groups() []string { return sortedKeys(b.byGroup) }
+
 // Kinds returns every CRD of the bundle, sorted by kind.
 func (b *Bundle) Kinds() []*CRD { return append([]*CRD(nil), b.kinds...) }
 
@@ -251,6 +271,16 @@ func (b *Bundle) kindsOfGroup(group string) string {
 	}
 	sort.Strings(ks)
 	return strings.Join(ks, ", ")
+}
+
+// APIVersions lists the apiVersions that serve the kind, such as
+// vpc.githedgehog.com/v1beta1.
+func (c *CRD) APIVersions() []string {
+	vs := c.ServedVersions()
+	for i, v := range vs {
+		vs[i] = c.Group + "/" + v
+	}
+	return vs
 }
 
 // ServedVersions lists a CRD's served versions, sorted.

@@ -15,9 +15,9 @@ import (
 	yamlv2 "go.yaml.in/yaml/v2"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
-	"sigs.k8s.io/yaml"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/ingestion/rules"
 )
 
 // docClass is where a document goes.
@@ -51,6 +51,12 @@ type resource struct {
 	path       string // canonical managed path
 	file       string // the file it came from
 	line       int
+
+	rules    *rules.Object // the defaulted copy that Hedgehog's rules and the schema see
+	warnings []Issue       // from the local rules
+	src      []byte        // the document's text, for the line of a later finding
+	srcLine  int           // the line of src in its file
+	prefix   []string      // the resource's place inside the document (a List item)
 }
 
 func (r *resource) identity() string { return r.crd.Kind + "/" + r.namespace + "/" + r.name }
@@ -59,11 +65,12 @@ func (r *resource) identity() string { return r.crd.Kind + "/" + r.namespace + "
 type parser struct {
 	bundle    *Bundle
 	namespace string
+	cfg       *rules.FabricConfig // nil: the [cfg] rules are skipped
 	printer   *message.Printer
 }
 
-func newParser(b *Bundle, namespace string) *parser {
-	return &parser{bundle: b, namespace: namespace, printer: message.NewPrinter(language.English)}
+func newParser(b *Bundle, namespace string, cfg *rules.FabricConfig) *parser {
+	return &parser{bundle: b, namespace: namespace, cfg: cfg, printer: message.NewPrinter(language.English)}
 }
 
 var (
@@ -82,18 +89,10 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // parse parses one chunk of file.
 func (p *parser) parse(file string, c chunk) *document {
 	d := &document{line: c.line, raw: c.bytes}
-	js, err := yaml.YAMLToJSONStrict(c.bytes)
+	obj, err := decodeYAML(c.bytes)
 	if err != nil {
 		d.class = docInvalid
 		d.issues = []Issue{{Code: fgderr.InvalidYAML, File: file, Line: c.line + yamlErrorLine(err) - 1, Message: cleanYAMLError(err)}}
-		return d
-	}
-	var obj any
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil {
-		d.class = docInvalid
-		d.issues = []Issue{{Code: fgderr.InvalidYAML, File: file, Line: c.line, Message: err.Error()}}
 		return d
 	}
 	if obj == nil {
@@ -102,17 +101,24 @@ func (p *parser) parse(file string, c chunk) *document {
 	}
 	m, ok := obj.(map[string]any)
 	if !ok {
-		d.class = docForeign
+		d.class = docInvalid
+		d.issues = []Issue{{Code: fgderr.SchemaValidation, File: file, Line: c.line + firstContentLine(c.bytes) - 1,
+			Message: "a document must be a Kubernetes object: a map with apiVersion, kind and metadata"}}
+		return d
+	}
+	if issue := p.checkType(file, c, m, nil); issue != nil {
+		d.class, d.issues = docInvalid, []Issue{*issue}
 		return d
 	}
 	group, version, kind := typeOf(m)
 	if !p.bundle.HasGroup(group) {
-		if strings.HasSuffix(group, "githedgehog.com") {
-			d.warnings = append(d.warnings, Issue{Code: fgderr.UnsupportedResource, File: file, Line: c.line, Path: "apiVersion",
-				Message: fmt.Sprintf("group %q is not in the Hedgehog CRD bundle; the document is kept in unmanaged/", group)})
-		}
 		if group == "" && version == "v1" && kind == "List" {
 			return p.parseList(d, file, c, m)
+		}
+		if crd, ok := p.bundle.KindNamed(kind); ok && !strings.HasSuffix(group, "k8s.io") {
+			d.warnings = append(d.warnings, Issue{Code: fgderr.UnsupportedResource, File: file, Line: c.line + lineOf(c.bytes, []string{"apiVersion"}) - 1, Path: "apiVersion",
+				Message: fmt.Sprintf("%s has the name of a Hedgehog kind, but group %q is not Hedgehog's: the document is kept in unmanaged/; for Hedgehog, write apiVersion: %s",
+					kind, group, crd.APIVersions()[0])})
 		}
 		d.class = docForeign
 		return d
@@ -126,6 +132,7 @@ func (p *parser) parse(file string, c chunk) *document {
 		return d
 	}
 	d.class, d.resources = docHedgehog, []*resource{r}
+	d.warnings = append(d.warnings, r.warnings...)
 	return d
 }
 
@@ -143,10 +150,14 @@ func (p *parser) parseList(d *document, file string, c chunk, m map[string]any) 
 		d.issues = []Issue{{Code: fgderr.SchemaValidation, File: file, Line: c.line, Path: "items", Message: "a List must have an items array"}}
 		return d
 	}
-	for _, it := range items {
+	for i, it := range items {
 		im, ok := it.(map[string]any)
 		if !ok {
 			d.class = docForeign
+			return d
+		}
+		if issue := p.checkType(file, c, im, []string{"items", strconv.Itoa(i)}); issue != nil {
+			d.class, d.issues = docInvalid, []Issue{*issue}
 			return d
 		}
 		if g, _, _ := typeOf(im); !p.bundle.HasGroup(g) {
@@ -163,6 +174,7 @@ func (p *parser) parseList(d *document, file string, c chunk, m map[string]any) 
 		d.issues = append(d.issues, issues...)
 		if r != nil {
 			d.resources = append(d.resources, r)
+			d.warnings = append(d.warnings, r.warnings...)
 		}
 	}
 	if len(d.issues) > 0 {
@@ -171,6 +183,185 @@ func (p *parser) parseList(d *document, file string, c chunk, m map[string]any) 
 	}
 	d.class = docHedgehog
 	return d
+}
+
+// decodeYAML reads one document as kubectl does (sigs.k8s.io/yaml: YAML
+// 1.1 through yaml.v2, strictly, then JSON), into the values encoding/json
+// gives with UseNumber. It converts in one pass what sigs.k8s.io/yaml's
+// YAMLToJSONStrict followed by a JSON decode would give, without writing and
+// reading the JSON text: TestDecodeYAMLLikeKubectl holds the two equal.
+func decodeYAML(data []byte) (any, error) {
+	var v any
+	if err := yamlv2.UnmarshalStrict(data, &v); err != nil {
+		return nil, err
+	}
+	return jsonValue(v)
+}
+
+// jsonValue turns a yaml.v2 value into its JSON form: string keys (as
+// sigs.k8s.io/yaml writes them), json.Number for numbers.
+func jsonValue(v any) (any, error) {
+	switch x := v.(type) {
+	case nil, string, bool:
+		return x, nil
+	case map[any]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			key, err := jsonKey(k)
+			if err != nil {
+				return nil, err
+			}
+			if out[key], err = jsonValue(e); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			var err error
+			if out[i], err = jsonValue(e); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case int:
+		return json.Number(strconv.Itoa(x)), nil
+	case int64:
+		return json.Number(strconv.FormatInt(x, 10)), nil
+	case uint64:
+		return json.Number(strconv.FormatUint(x, 10)), nil
+	default:
+		// Floats and anything rarer: as encoding/json writes them.
+		b, err := json.Marshal(x)
+		if err != nil {
+			return nil, err
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var out any
+		err = dec.Decode(&out)
+		return out, err
+	}
+}
+
+// jsonKey is sigs.k8s.io/yaml's conversion of a YAML map key to a string.
+func jsonKey(k any) (string, error) {
+	switch x := k.(type) {
+	case string:
+		return x, nil
+	case int:
+		return strconv.Itoa(x), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case float64:
+		switch s := strconv.FormatFloat(x, 'g', -1, 32); s {
+		case "+Inf":
+			return ".inf", nil
+		case "-Inf":
+			return "-.inf", nil
+		case "NaN":
+			return ".nan", nil
+		default:
+			return s, nil
+		}
+	case bool:
+		return strconv.FormatBool(x), nil
+	}
+	return "", fmt.Errorf("unsupported map key of type: %T, key: %+#v", k, k)
+}
+
+// checkType rejects a document whose apiVersion or kind is missing, and one
+// that is evidently meant for Hedgehog but names a group or version the
+// bundle does not serve: such a document must not pass silently into
+// unmanaged/. The error names the apiVersion it most likely meant.
+func (p *parser) checkType(file string, c chunk, m map[string]any, prefix []string) *Issue {
+	fail := func(code fgderr.Code, field, format string, args ...any) *Issue {
+		full := append(append([]string(nil), prefix...), field)
+		return &Issue{Code: code, File: file, Line: c.line + lineOf(c.bytes, full) - 1, Path: fieldPath(full), Message: fmt.Sprintf(format, args...)}
+	}
+	kind, _ := m["kind"].(string)
+	if v, present := m["apiVersion"]; present && v != nil {
+		if _, ok := v.(string); !ok {
+			return fail(fgderr.SchemaValidation, "apiVersion", "apiVersion must be a string such as vpc.githedgehog.com/v1beta1")
+		}
+	}
+	if av, _ := m["apiVersion"].(string); av == "" {
+		if crd, ok := p.bundle.KindNamed(kind); ok {
+			return fail(fgderr.SchemaValidation, "apiVersion", "apiVersion is missing; did you mean apiVersion: %s?", crd.APIVersions()[0])
+		}
+		return fail(fgderr.SchemaValidation, "apiVersion", "apiVersion is missing: every document must be a Kubernetes object with apiVersion and kind")
+	}
+	group, version, _ := typeOf(m)
+	if kind == "" {
+		if p.bundle.HasGroup(group) {
+			return fail(fgderr.SchemaValidation, "kind", "kind is missing; group %s has kinds %s", group, p.bundle.kindsOfGroup(group))
+		}
+		return fail(fgderr.SchemaValidation, "kind", "kind is missing: every document must be a Kubernetes object with apiVersion and kind")
+	}
+	crd, hedgehogKind := p.bundle.KindNamed(kind)
+	switch {
+	case p.bundle.HasGroup(group):
+		if _, ok := p.bundle.Lookup(group, kind); ok {
+			return nil // the version is checked with the schema
+		}
+		if _, isList := p.bundle.listKind(group, kind); isList || !hedgehogKind {
+			return nil // a list, or an unknown kind: FGD_1002 from resource
+		}
+		return fail(fgderr.VersionMismatch, "apiVersion", "%s is a kind of group %s, not %s; did you mean apiVersion: %s?",
+			kind, crd.Group, group, crd.APIVersions()[0])
+	case hedgehogKind && (group == "" || p.looksHedgehog(group)):
+		return fail(fgderr.VersionMismatch, "apiVersion", "apiVersion %q is not served for %s; did you mean apiVersion: %s?",
+			m["apiVersion"], kind, crd.APIVersions()[0])
+	case p.looksHedgehog(group):
+		closest := p.closestGroup(group)
+		return fail(fgderr.VersionMismatch, "apiVersion", "group %q is not a Hedgehog API group (they are %s); did you mean %s/%s?",
+			group, strings.Join(p.bundle.Groups(), ", "), closest, version)
+	}
+	return nil
+}
+
+// looksHedgehog reports whether a group the bundle does not know was
+// evidently meant as a Hedgehog group: it ends in githedgehog.com, names
+// hedgehog, or is a few typos away from one of the bundle's groups.
+func (p *parser) looksHedgehog(group string) bool {
+	g := strings.ToLower(group)
+	if strings.HasSuffix(g, "githedgehog.com") || strings.Contains(g, "hedgehog") {
+		return true
+	}
+	return editDistance(g, p.closestGroup(g)) <= 3
+}
+
+// closestGroup is the bundle's group nearest to group by edit distance.
+func (p *parser) closestGroup(group string) string {
+	best, bestD := "", -1
+	for _, g := range p.bundle.Groups() {
+		if d := editDistance(strings.ToLower(group), g); bestD < 0 || d < bestD {
+			best, bestD = g, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of two short strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func typeOf(m map[string]any) (group, version, kind string) {
@@ -204,8 +395,8 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 	}
 	schema, ok := crd.Versions[version]
 	if !ok {
-		return fail(fgderr.VersionMismatch, []string{"apiVersion"}, "%s is not served as %q; the bundle serves %s/%s",
-			kindName, m["apiVersion"], group, strings.Join(crd.ServedVersions(), ", "))
+		return fail(fgderr.VersionMismatch, []string{"apiVersion"}, "%s is not served as %q; did you mean apiVersion: %s?",
+			kindName, m["apiVersion"], strings.Join(crd.APIVersions(), " or "))
 	}
 	meta, ok := m["metadata"].(map[string]any)
 	if !ok {
@@ -248,16 +439,99 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 	}
 
 	normalize(m, namespace)
-	if err := schema.Validate(m); err != nil {
-		return nil, p.schemaIssues(file, err, at)
+	r := &resource{crd: crd, apiVersion: m["apiVersion"].(string), namespace: namespace, name: name, object: m,
+		path: crd.ManagedPath(p.namespace, namespace, name), file: file,
+		line: c.line + firstContentLine(c.bytes) - 1, // a List item's line is set by parseList
+		src:  c.bytes, srcLine: c.line, prefix: prefix,
+		rules: &rules.Object{Kind: kindName, Name: name, Namespace: namespace, Obj: deepCopy(m)}}
+	// Hedgehog's defaults apply to a copy: the rules and the schema see the
+	// document as the API server would, the managed file keeps it as written.
+	rules.Default(r.rules)
+	if issues := p.validateSchema(file, schema, m, r.rules.Obj, at); len(issues) > 0 {
+		return nil, issues
+	}
+	var issues []Issue
+	for _, f := range rules.Local(r.rules, p.cfg) {
+		if f.Severity == rules.Warning {
+			r.warnings = append(r.warnings, r.finding(fgderr.SchemaValidation, f))
+			continue
+		}
+		issues = append(issues, r.finding(fgderr.SchemaValidation, f))
+	}
+	if len(issues) > 0 {
+		return nil, issues
 	}
 	content, err := yamlv2.Marshal(m)
 	if err != nil {
 		return fail(fgderr.InvalidYAML, nil, "cannot serialize the normalized document: %v", err)
 	}
-	line := c.line + firstContentLine(c.bytes) - 1 // a List item's line is set by parseList
-	return &resource{crd: crd, apiVersion: m["apiVersion"].(string), namespace: namespace, name: name, object: m,
-		content: content, path: crd.ManagedPath(p.namespace, namespace, name), file: file, line: line}, nil
+	r.content = content
+	return r, nil
+}
+
+// finding turns a rule's finding on r into an issue at the finding's field,
+// its message ending with the rule id.
+func (r *resource) finding(code fgderr.Code, f rules.Finding) Issue {
+	full := append(append([]string(nil), r.prefix...), f.Path...)
+	return Issue{Code: code, File: r.file, Line: r.srcLine + lineOf(r.src, full) - 1, Path: fieldPath(full), Rule: f.Rule,
+		Message: f.Message + " [" + f.Rule + "]"}
+}
+
+// deepCopy copies a decoded JSON value, so that defaults never touch the
+// document that is written.
+func deepCopy(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = deepCopyValue(v)
+	}
+	return out
+}
+
+func deepCopyValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return deepCopy(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopyValue(e)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+// validateSchema checks a document against its CRD schema as the API server
+// would. The server validates after the mutating webhook, so a field
+// Hedgehog's defaults fill in (a required dhcp.options.leaseTimeSeconds,
+// say) may be left out. What the defaults cannot excuse is checked on the
+// document as written: a wrong type, an unknown field or a number out of
+// range fails the server's decoding before any webhook runs.
+func (p *parser) validateSchema(file string, schema *jsonschema.Schema, written, defaulted map[string]any, at func([]string) (int, string)) []Issue {
+	errWritten := schema.Validate(written)
+	if errWritten == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(errWritten, &ve) {
+		line, _ := at(nil)
+		return []Issue{{Code: fgderr.SchemaValidation, File: file, Line: line, Message: errWritten.Error()}}
+	}
+	var leaves schemaLeaves
+	leaves.add(ve, p.printer, func(k jsonschema.ErrorKind) bool {
+		switch k.(type) {
+		case *kind.Required, *kind.MinItems, *kind.MinProperties:
+			return false // judged on the defaulted copy
+		}
+		return true
+	})
+	if errDefaulted := schema.Validate(defaulted); errDefaulted != nil {
+		if errors.As(errDefaulted, &ve) {
+			leaves.add(ve, p.printer, func(jsonschema.ErrorKind) bool { return true })
+		}
+	}
+	return leaves.issues(file, at)
 }
 
 // normalize removes what the server sets and makes the namespace explicit.
@@ -282,61 +556,69 @@ func normalize(m map[string]any, namespace string) {
 	}
 }
 
-// schemaIssues turns a validation error into one issue per field path.
-func (p *parser) schemaIssues(file string, err error, at func([]string) (int, string)) []Issue {
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		line, _ := at(nil)
-		return []Issue{{Code: fgderr.SchemaValidation, File: file, Line: line, Message: err.Error()}}
+// schemaLeaves gathers the leaf errors of validations, one entry per field
+// path with its messages, in the order found.
+type schemaLeaves struct {
+	byPath map[string]*schemaLeaf
+	order  []string
+}
+
+type schemaLeaf struct {
+	path []string
+	msgs []string
+}
+
+func (l *schemaLeaves) put(path []string, msg string) {
+	if l.byPath == nil {
+		l.byPath = map[string]*schemaLeaf{}
 	}
-	type entry struct {
-		path []string
-		msgs []string
+	k := strings.Join(path, "\x00")
+	e, ok := l.byPath[k]
+	if !ok {
+		e = &schemaLeaf{path: path}
+		l.byPath[k] = e
+		l.order = append(l.order, k)
 	}
-	byPath := map[string]*entry{}
-	var order []string
-	add := func(path []string, msg string) {
-		k := strings.Join(path, "\x00")
-		e, ok := byPath[k]
-		if !ok {
-			e = &entry{path: path}
-			byPath[k] = e
-			order = append(order, k)
-		}
-		for _, m := range e.msgs {
-			if m == msg {
-				return
-			}
-		}
-		e.msgs = append(e.msgs, msg)
-	}
-	var walk func(*jsonschema.ValidationError)
-	walk = func(v *jsonschema.ValidationError) {
-		if len(v.Causes) > 0 {
-			for _, c := range v.Causes {
-				walk(c)
-			}
+	for _, m := range e.msgs {
+		if m == msg {
 			return
 		}
-		loc := append([]string(nil), v.InstanceLocation...)
-		switch k := v.ErrorKind.(type) {
-		case *kind.AdditionalProperties:
-			for _, prop := range k.Properties {
-				add(append(loc[:len(loc):len(loc)], prop), "unknown field")
-			}
-		case *kind.Required:
-			for _, prop := range k.Missing {
-				add(append(loc[:len(loc):len(loc)], prop), "required field is missing")
-			}
-		default:
-			add(loc, v.ErrorKind.LocalizedString(p.printer))
-		}
 	}
-	walk(ve)
+	e.msgs = append(e.msgs, msg)
+}
+
+// add walks a validation error to its leaves, keeping those keep accepts.
+func (l *schemaLeaves) add(v *jsonschema.ValidationError, printer *message.Printer, keep func(jsonschema.ErrorKind) bool) {
+	if len(v.Causes) > 0 {
+		for _, c := range v.Causes {
+			l.add(c, printer, keep)
+		}
+		return
+	}
+	if !keep(v.ErrorKind) {
+		return
+	}
+	loc := append([]string(nil), v.InstanceLocation...)
+	switch k := v.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		for _, prop := range k.Properties {
+			l.put(append(loc[:len(loc):len(loc)], prop), "unknown field")
+		}
+	case *kind.Required:
+		for _, prop := range k.Missing {
+			l.put(append(loc[:len(loc):len(loc)], prop), "required field is missing")
+		}
+	default:
+		l.put(loc, v.ErrorKind.LocalizedString(printer))
+	}
+}
+
+// issues turns the leaves into one issue per field path, at most 20.
+func (l *schemaLeaves) issues(file string, at func([]string) (int, string)) []Issue {
 	const maxIssues = 20
 	var issues []Issue
-	for _, k := range order {
-		e := byPath[k]
+	for _, k := range l.order {
+		e := l.byPath[k]
 		line, fp := at(e.path)
 		issues = append(issues, Issue{Code: fgderr.SchemaValidation, File: file, Line: line, Path: fp, Message: strings.Join(e.msgs, "; ")})
 		if len(issues) == maxIssues {

@@ -172,7 +172,8 @@ func TestFixtures(t *testing.T) {
 			}
 		}},
 		{"non-yaml", func(t *testing.T, in fstest.MapFS, p *Plan) {
-			if len(p.Warnings) != 1 || p.Warnings[0].File != "raw/notes.txt" || contains(p.Removes, "raw/notes.txt") {
+			// The VPC's namespaces come from the installer: warnings of their own.
+			if w := withoutInstallerWarnings(p.Warnings); len(w) != 1 || w[0].File != "raw/notes.txt" || contains(p.Removes, "raw/notes.txt") {
 				t.Fatalf("warnings %+v removes %v", p.Warnings, p.Removes)
 			}
 			if _, ok := writesOf(p)["managed/vpcs/from-yml.yaml"]; !ok {
@@ -194,8 +195,8 @@ func TestFixtures(t *testing.T) {
 			if _, ok := writesOf(p)["managed/vpcs/renamed.yaml"]; !ok || !contains(p.Removes, "managed/vpcs/old-name.yaml") {
 				t.Fatalf("a managed file at the wrong path must move: writes %v removes %v", sortedPaths(writesOf(p)), p.Removes)
 			}
-			if len(p.Warnings) != 0 {
-				t.Fatalf(".gitkeep must not warn: %+v", p.Warnings)
+			if w := withoutInstallerWarnings(p.Warnings); len(w) != 0 {
+				t.Fatalf(".gitkeep must not warn: %+v", w)
 			}
 		}},
 		{"other-namespace", func(t *testing.T, in fstest.MapFS, p *Plan) {
@@ -443,7 +444,7 @@ func TestInitPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{".hnp/manifest.yaml", "README.md", "managed/.gitkeep", "raw/.gitkeep", "unmanaged/.gitkeep"}
+	want := []string{".hnp/fabric.yaml", ".hnp/manifest.yaml", "README.md", "managed/.gitkeep", "raw/.gitkeep", "unmanaged/.gitkeep"}
 	got := sortedPaths(writesOf(p))
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("writes %v, want %v", got, want)
@@ -461,8 +462,12 @@ func TestInitPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = sortedPaths(writesOf(p))
-	if strings.Join(got, ",") != ".hnp/manifest.yaml,managed/.gitkeep,raw/.gitkeep,unmanaged/.gitkeep" {
+	if strings.Join(got, ",") != ".hnp/fabric.yaml,.hnp/manifest.yaml,managed/.gitkeep,raw/.gitkeep,unmanaged/.gitkeep" {
 		t.Fatalf("writes %v", got)
+	}
+	// The fabric config template is all comments: [cfg] rules stay off.
+	if cfg, issue := ParseFabricConfig(writesOf(p)[FabricConfigPath]); cfg != nil || issue != nil {
+		t.Fatalf("the template must parse as no config: %+v %+v", cfg, issue)
 	}
 	// A complete structure needs nothing, and the manifest is stable.
 	again, _ := InitPlan(applied(t, existing, p), b, "dc1", "")

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/ingestion/rules"
 )
 
 // sourceEntry is a file found under raw/ or managed/.
@@ -69,9 +70,10 @@ func Ingest(fsys fs.FS, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg := loadFabricConfig(fsys, opts, plan)
 	rawEntries, untouched := withinRawBudget(rawEntries, opts)
-	raw := append(parseAll(fsys, rawEntries, opts), untouched...)
-	managed := parseAll(fsys, managedEntries, opts)
+	raw := append(parseAll(fsys, rawEntries, opts, cfg), untouched...)
+	managed := parseAll(fsys, managedEntries, opts, cfg)
 
 	enforceDocumentLimit(raw, opts.MaxDocuments)
 	for _, f := range raw {
@@ -81,11 +83,12 @@ func Ingest(fsys fs.FS, opts Options) (*Plan, error) {
 		requireOnlyResources(f)
 	}
 
-	b := &builder{opts: opts, plan: plan, raw: raw, managed: managed, existing: map[string]*parsedFile{}}
+	b := &builder{opts: opts, cfg: cfg, plan: plan, raw: raw, managed: managed, existing: map[string]*parsedFile{}}
 	for _, f := range managed {
 		b.existing[f.entry.path] = f
 	}
 	b.rejectConflicts()
+	b.checkIntegrity()
 	b.planResources()
 	b.planSources()
 	b.finish()
@@ -189,7 +192,7 @@ func lstat(fsys fs.FS, name string) (fs.FileInfo, error) {
 }
 
 // parseAll reads and parses files on opts.Workers goroutines.
-func parseAll(fsys fs.FS, entries []sourceEntry, opts Options) []*parsedFile {
+func parseAll(fsys fs.FS, entries []sourceEntry, opts Options, cfg *rules.FabricConfig) []*parsedFile {
 	out := make([]*parsedFile, len(entries))
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -198,7 +201,7 @@ func parseAll(fsys fs.FS, entries []sourceEntry, opts Options) []*parsedFile {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := newParser(opts.Bundle, opts.Namespace)
+			p := newParser(opts.Bundle, opts.Namespace, cfg)
 			for i := range work {
 				out[i] = p.parseFile(fsys, entries[i], opts.MaxFileBytes)
 			}
@@ -375,12 +378,17 @@ func requireOnlyResources(f *parsedFile) {
 // builder turns parsed files into the plan.
 type builder struct {
 	opts     Options
+	cfg      *rules.FabricConfig
 	plan     *Plan
 	raw      []*parsedFile
 	managed  []*parsedFile
 	existing map[string]*parsedFile // managed files by path
 
 	desired map[string]*resource // identity → the resource that will be managed
+
+	integrityErrors   []Issue // cross-resource errors of managed files, which stay as they are
+	integrityWarnings []Issue
+	resourceSet       *rules.Set // the fabric after the plan, for DeletionWarnings
 }
 
 type claim struct {
@@ -581,6 +589,9 @@ func (b *builder) planSources() {
 
 func (b *builder) finish() {
 	p := b.plan
+	p.Errors = append(p.Errors, b.integrityErrors...)
+	p.Warnings = append(p.Warnings, b.integrityWarnings...)
+	p.set = b.resourceSet
 	sort.Slice(p.Writes, func(i, j int) bool { return p.Writes[i].Path < p.Writes[j].Path })
 	sort.Strings(p.Removes)
 	sort.Strings(p.Rejected)

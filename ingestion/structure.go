@@ -50,8 +50,9 @@ func readmeText(fabric string, b *Bundle) []byte {
 	sb.WriteString(`This folder is kept by fgd-sync. Put Hedgehog fabric YAML into raw/ in any shape:
 one big multi-document file or many small ones, at any depth.
 
-On every push fgd-sync validates each document against the Hedgehog CRD schemas and moves it
-to one normalized file per resource:
+On every push fgd-sync validates each document against the Hedgehog CRD schemas and Hedgehog's
+own rules (references between resources included) and moves it to one normalized file per
+resource:
 
 | path | what it holds |
 |---|---|
@@ -60,6 +61,7 @@ to one normalized file per resource:
 | managed/<plural>/<namespace>/<name>.yaml | one resource in another namespace |
 | unmanaged/ | documents that are not Hedgehog resources, verbatim, at their raw/ path |
 | .hnp/manifest.yaml | the layout: structure version, fabric, kinds and their folders |
+| .hnp/fabric.yaml | fabric-wide settings (reserved subnets, VLAN ranges, ASNs) for the rules that need them; all commented out at first, so those rules are skipped |
 
 A raw file is removed only in the commit that adds everything taken out of it; git history
 is the archive. Errors are reported on the commit status with file, line and field.
@@ -75,8 +77,9 @@ Kinds and their folders:
 
 // InitPlan plans the FGD skeleton: raw/, managed/ and unmanaged/ (each kept
 // in git by a .gitkeep, so that raw/ stays visible after ingestion empties
-// it), .hnp/manifest.yaml and README.md. Only what is missing is written;
-// nothing that exists is touched.
+// it), .hnp/manifest.yaml, .hnp/fabric.yaml (Hedgehog's defaults, commented
+// out) and README.md. Only what is missing is written; nothing that exists
+// is touched.
 func InitPlan(fsys fs.FS, b *Bundle, fabric, namespace string) (*Plan, error) {
 	if b == nil {
 		return nil, errors.New("ingestion: a bundle is required")
@@ -88,6 +91,7 @@ func InitPlan(fsys fs.FS, b *Bundle, fabric, namespace string) (*Plan, error) {
 	}
 	want := []FileWrite{
 		{Path: ManifestPath, Kind: WriteStructure, Content: manifest},
+		{Path: FabricConfigPath, Kind: WriteStructure, Content: FabricConfigTemplate()},
 		{Path: ReadmePath, Kind: WriteStructure, Content: readmeText(fabric, b)},
 	}
 	for _, dir := range []string{RawDir, ManagedDir, UnmanagedDir} {

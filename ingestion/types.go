@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/ingestion/rules"
 )
 
 // The folders and files of an FGD, relative to the fabric folder.
@@ -25,11 +26,14 @@ const (
 
 // Issue is one error or warning, in the sync record's shape.
 type Issue struct {
-	Code    fgderr.Code `json:"code"`
-	File    string      `json:"file,omitempty"`
-	Line    int         `json:"line,omitempty"`
-	Path    string      `json:"path,omitempty"`
-	Message string      `json:"message"`
+	Code fgderr.Code `json:"code"`
+	File string      `json:"file,omitempty"`
+	Line int         `json:"line,omitempty"`
+	Path string      `json:"path,omitempty"`
+	// Rule is the Hedgehog rule broken (VPC-12, …; docs/hedgehog-rules.md),
+	// when the issue comes from one; the message ends with it in brackets.
+	Rule    string `json:"rule,omitempty"`
+	Message string `json:"message"`
 }
 
 func (i Issue) String() string {
@@ -51,6 +55,10 @@ type Options struct {
 	MaxDocuments int     // DefaultMaxDocuments when zero
 	MaxRawBytes  int64   // bytes of raw/ one sync reads; DefaultMaxRawBytes when zero
 	Workers      int     // files parsed at once; runtime.GOMAXPROCS when zero
+	// FabricConfig, when set, is used instead of the FGD's .hnp/fabric.yaml
+	// (fgdctl validate --fabric-config). With neither, the rules that need
+	// fabric-wide settings are skipped.
+	FabricConfig *rules.FabricConfig
 }
 
 // WriteKind says why a file is written.
@@ -124,6 +132,8 @@ type Plan struct {
 	Counts    Counts       `json:"counts"`
 	Resources []Resource   `json:"-"`
 	Sources   []SourceFile `json:"sources"`
+
+	set *rules.Set // Resources as Hedgehog's rules see them
 }
 
 // Empty reports whether applying the plan changes nothing.

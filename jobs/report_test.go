@@ -54,14 +54,21 @@ func TestRetryReportsWhatWasIngested(t *testing.T) {
 			if rec.Head != ingested || rec.Commit == "" {
 				t.Fatalf("record head %s commit %q, want head %s", rec.Head, rec.Commit, ingested)
 			}
+			// The last attempt's warnings, each once: the one about
+			// raw/notes.txt, and the VPC's namespaces the FGD does not hold.
 			var notes int
+			seen := map[string]bool{}
 			for _, w := range rec.Warnings {
 				if w.File == "raw/notes.txt" && w.Code == fgderr.UnsupportedResource {
 					notes++
 				}
+				if seen[w.String()] {
+					t.Fatalf("warning %s twice in %+v", w, rec.Warnings)
+				}
+				seen[w.String()] = true
 			}
-			if notes != 1 || len(rec.Warnings) != 1 {
-				t.Fatalf("warnings %+v, want the one about raw/notes.txt", rec.Warnings)
+			if notes != 1 || len(rec.Warnings) != 3 {
+				t.Fatalf("warnings %+v, want the one about raw/notes.txt and the two about the VPC's namespaces", rec.Warnings)
 			}
 			final := e.gh.finalStatuses()
 			want := map[string]string{ingested: tc.wantState, rec.Commit: tc.wantState}

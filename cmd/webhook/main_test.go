@@ -72,7 +72,7 @@ func TestMakeRun(t *testing.T) {
 	const adminToken = "make-run-admin-token"
 	port := freePort(t)
 	git := gittest.New(t, gittest.Options{})
-	git.Commit(map[string]string{"raw/vpcs.yaml": "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets: {}\n"}, nil, "raw")
+	git.Commit(map[string]string{"raw/vpcs.yaml": "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n"}, nil, "raw")
 	fabricsFile := writeTemp(t, "fabrics:\n  - name: dc1\n    repository: acme/fabric-config\n    clone_url: "+git.RepoURL()+"\n")
 	cmd := exec.Command("make", "-s", "run")
 	cmd.Dir = "../.."

@@ -10,7 +10,10 @@ func vpcTestIPv4Namespace(name string, subnets ...string) string {
 	return fmt.Sprintf("kind: IPv4Namespace\nmetadata: {name: %q}\nspec: {subnets: [%s]}\n", name, strings.Join(subnets, ", "))
 }
 
-func TestIPv4NamespaceRules(t *testing.T) {
+func TestIPv4NamespaceRules(t *testing.T) { vpcRunCases(t, ipv4NamespaceCases()) }
+
+// ipv4NamespaceCases is the table of TestIPv4NamespaceRules; TestRuleCoverage reads it too.
+func ipv4NamespaceCases() []vpcRuleCase {
 	cfg := &FabricConfig{ReservedSubnets: []string{"172.28.0.0/16", "10.96.0.0/12"}}
 	ten := make([]string, 11)
 	for i := range ten {
@@ -21,7 +24,7 @@ func TestIPv4NamespaceRules(t *testing.T) {
 kind: External
 metadata: {name: ext-1}
 spec: {inboundCommunity: "65102:5000", outboundCommunity: "50000:50001"}`
-	vpcRunCases(t, []vpcRuleCase{
+	return []vpcRuleCase{
 		{name: "valid", rule: "IPNS-1", doc: vpcTestIPv4Namespace("default", "10.0.0.0/16")},
 		{name: "underscore", rule: "IPNS-1", doc: vpcTestIPv4Namespace("my_ns", "10.0.0.0/16"), fail: true},
 		{name: "other namespace", rule: "IPNS-1", doc: "kind: IPv4Namespace\nmetadata: {name: a, namespace: b}\nspec: {subnets: [10.0.0.0/16]}", fail: true, sev: Warning},
@@ -43,7 +46,7 @@ spec: {inboundCommunity: "65102:5000", outboundCommunity: "50000:50001"}`
 		{name: "unused", rule: "IPNS-8", del: true, doc: vpcTestIPv4Namespace("other", "10.0.0.0/16"), set: []string{vpcInNS, ext}},
 		{name: "used by a VPC", rule: "IPNS-8", del: true, doc: vpcTestIPv4Namespace("default", "10.0.0.0/16"), set: []string{vpcInNS}, fail: true, sev: Warning},
 		{name: "used by an External", rule: "IPNS-8", del: true, doc: vpcTestIPv4Namespace("default", "10.0.0.0/16"), set: []string{ext}, fail: true, sev: Warning},
-	})
+	}
 }
 
 func TestIPv4NamespaceDefaultsSortSubnets(t *testing.T) {

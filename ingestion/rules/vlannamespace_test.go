@@ -9,14 +9,17 @@ func vpcTestVLANNamespace(name, ranges string) string {
 	return fmt.Sprintf("kind: VLANNamespace\nmetadata: {name: %q}\nspec: {ranges: %s}\n", name, ranges)
 }
 
-func TestVLANNamespaceRules(t *testing.T) {
+func TestVLANNamespaceRules(t *testing.T) { vpcRunCases(t, vlanNamespaceCases()) }
+
+// vlanNamespaceCases is the table of TestVLANNamespaceRules; TestRuleCoverage reads it too.
+func vlanNamespaceCases() []vpcRuleCase {
 	empty := &FabricConfig{}
 	irb := &FabricConfig{VPCIRBVLANRanges: []VLANRange{{From: 3000, To: 3999}}}
 	th5 := &FabricConfig{TH5WorkaroundVLANRanges: []VLANRange{{From: 3000, To: 3099}}}
 	vpcOn1001 := vpcTestVPC("vpc-1", `{subnets: {a: {subnet: 10.0.1.0/24, vlan: 1001}}}`)
 	vpcOnOtherNS := vpcTestVPC("vpc-1", `{vlanNamespace: other, subnets: {a: {subnet: 10.0.1.0/24, vlan: 1001}}}`)
 	sw := "kind: Switch\nmetadata: {name: leaf-1}\nspec: {profile: p1}\n"
-	vpcRunCases(t, []vpcRuleCase{
+	return []vpcRuleCase{
 		{name: "valid", rule: "VLANNS-1", doc: vpcTestVLANNamespace("default", "[{from: 1000, to: 2999}]")},
 		{name: "uppercase", rule: "VLANNS-1", doc: vpcTestVLANNamespace("Default", "[{from: 1000, to: 2999}]"), fail: true},
 		{name: "single VLAN, to omitted", rule: "VLANNS-2", doc: vpcTestVLANNamespace("default", "[{from: 1000}]")},
@@ -36,7 +39,7 @@ func TestVLANNamespaceRules(t *testing.T) {
 		{name: "unused", rule: "VLANNS-6", del: true, doc: vpcTestVLANNamespace("spare", "[{from: 1000}]"), set: []string{vpcOn1001, sw}},
 		{name: "used by a switch through its default", rule: "VLANNS-6", del: true, doc: vpcTestVLANNamespace("default", "[{from: 1000}]"), set: []string{sw}, fail: true, sev: Warning},
 		{name: "used by a VPC", rule: "VLANNS-6", del: true, doc: vpcTestVLANNamespace("other", "[{from: 1000}]"), set: []string{vpcOnOtherNS}, fail: true, sev: Warning},
-	})
+	}
 }
 
 func TestVLANNamespaceDefaults(t *testing.T) {

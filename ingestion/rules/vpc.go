@@ -675,6 +675,14 @@ func vpcCross(o *Object, s *Set, _ *FabricConfig) []Finding {
 	vlanNS := vpcNameOrDefault(strAt(spec, "vlanNamespace"))
 	if ns, f := s.Resolve("VLANNamespace", vlanNS, "VPC-25", []string{"spec", "vlanNamespace"}); f != nil {
 		fs = append(fs, *f)
+		// Without the namespace's ranges, one thing is still certain: no
+		// VLANNamespace holds a VLAN outside 1..4094 (VLR-1).
+		for _, sn := range subnets {
+			if !sn.hostBGP && sn.vlan != 0 && (sn.vlan < 1 || sn.vlan > 4094) {
+				fs = append(fs, Finding{Rule: "VPC-27", Path: []string{"spec", "subnets", sn.name, "vlan"},
+					Message: fmt.Sprintf("VLAN %d is outside 1..4094, so outside the ranges of any VLANNamespace", sn.vlan)})
+			}
+		}
 	} else {
 		ranges := vlanRangesOf(listAt(ns.Spec(), "ranges"))
 		for _, sn := range subnets {

@@ -167,14 +167,17 @@ func vpcTestFabric(extra ...string) []string {
 	return append([]string{vpcTestIPv4NS, vpcTestVLANNS}, extra...)
 }
 
-func TestVPCLocalRules(t *testing.T) {
+func TestVPCLocalRules(t *testing.T) { vpcRunCases(t, vpcLocalCases()) }
+
+// vpcLocalCases is the table of TestVPCLocalRules; TestRuleCoverage reads it too.
+func vpcLocalCases() []vpcRuleCase {
 	cfg := &FabricConfig{ReservedSubnets: []string{"172.28.0.0/16"}}
 	many := make([]string, 21)
 	for i := range many {
 		many[i] = fmt.Sprintf("s%d: {subnet: 10.0.%d.0/24, vlan: %d}", i, i, 1000+i)
 	}
 	set := vpcTestFabric()
-	vpcRunCases(t, []vpcRuleCase{
+	return []vpcRuleCase{
 		{name: "valid", rule: "VPC-1", doc: vpcTestGood, set: set},
 		{name: "uppercase name", rule: "VPC-1", doc: vpcTestVPC("VPC-1", `{subnets: {a: {subnet: 10.0.1.0/24, vlan: 1001}}}`), set: set, fail: true},
 		{name: "other namespace", rule: "VPC-1", doc: strings.Replace(vpcTestGood, `{name: "vpc-1"}`, `{name: vpc-1, namespace: team}`, 1), set: set, fail: true, sev: Warning},
@@ -244,10 +247,13 @@ func TestVPCLocalRules(t *testing.T) {
 		{name: "static route", rule: "VPC-23", doc: vpcTestVPC("vpc-1", `{subnets: {a: {subnet: 10.0.1.0/24, vlan: 1001}}, staticRoutes: [{prefix: 10.50.0.0/16, nextHops: [10.0.1.5]}]}`), set: set},
 		{name: "route host bits", rule: "VPC-23", doc: vpcTestVPC("vpc-1", `{subnets: {a: {subnet: 10.0.1.0/24, vlan: 1001}}, staticRoutes: [{prefix: 10.50.0.1/16, nextHops: [10.0.1.5]}]}`), set: set, fail: true},
 		{name: "route without next hop", rule: "VPC-23", doc: vpcTestVPC("vpc-1", `{subnets: {a: {subnet: 10.0.1.0/24, vlan: 1001}}, staticRoutes: [{prefix: 10.50.0.0/16}]}`), set: set, fail: true},
-	})
+	}
 }
 
-func TestVPCCrossRules(t *testing.T) {
+func TestVPCCrossRules(t *testing.T) { vpcRunCases(t, vpcCrossCases()) }
+
+// vpcCrossCases is the table of TestVPCCrossRules; TestRuleCoverage reads it too.
+func vpcCrossCases() []vpcRuleCase {
 	other4 := `
 kind: IPv4Namespace
 metadata: {name: other}
@@ -260,7 +266,7 @@ spec: {ranges: [{from: 1000, to: 2999}]}`
 kind: VPCAttachment
 metadata: {name: vpc-1--srv-1}
 spec: {subnet: vpc-1/a, connection: srv-1--leaf-1}`
-	vpcRunCases(t, []vpcRuleCase{
+	return []vpcRuleCase{
 		{name: "namespace present", rule: "VPC-24", doc: vpcTestGood, set: vpcTestFabric()},
 		{name: "namespace absent", rule: "VPC-24", doc: vpcTestGood, set: []string{other4, vpcTestVLANNS}, fail: true, sev: Warning},
 		{name: "VLAN namespace present", rule: "VPC-25", doc: vpcTestGood, set: vpcTestFabric()},
@@ -270,6 +276,8 @@ spec: {subnet: vpc-1/a, connection: srv-1--leaf-1}`
 		{name: "wider than the namespace", rule: "VPC-26", doc: vpcTestOneSubnet(`{subnet: 10.0.0.0/8, vlan: 1001}`), set: vpcTestFabric(), fail: true},
 		{name: "VLAN at the range end", rule: "VPC-27", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 2999}`), set: vpcTestFabric()},
 		{name: "VLAN outside the namespace", rule: "VPC-27", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 3500}`), set: vpcTestFabric(), fail: true},
+		{name: "namespace absent, VLAN possible", rule: "VPC-27", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 4094}`)},
+		{name: "namespace absent, VLAN beyond 4094", rule: "VPC-27", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 99999}`), fail: true},
 		{name: "relay VPC exists", rule: "VPC-28", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 1001, dhcp: {relay: 10.0.2.5/24, relayVPC: vpc-2}}`),
 			set: vpcTestFabric(vpcTestVPC("vpc-2", `{subnets: {a: {subnet: 10.0.2.0/24, vlan: 1002}}}`))},
 		{name: "relay VPC missing", rule: "VPC-28", doc: vpcTestOneSubnet(`{subnet: 10.0.1.0/24, vlan: 1001, dhcp: {relay: 10.0.2.5/24, relayVPC: vpc-3}}`),
@@ -296,7 +304,7 @@ spec: {permit: {vpc: {name: vpc-1, subnets: [a]}, external: {name: ext, prefixes
 kind: Connection
 metadata: {name: leaf-1--static-external}
 spec: {staticExternal: {withinVPC: vpc-1, link: {switch: {port: leaf-1/E1/7, ip: 172.31.0.1/24, nextHop: 172.31.0.5}}}}`}, fail: true, sev: Warning},
-	})
+	}
 }
 
 func TestVPCDefaults(t *testing.T) {

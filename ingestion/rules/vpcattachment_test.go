@@ -20,7 +20,10 @@ func vpcTestWiring(extra ...string) []string {
 	), extra...)
 }
 
-func TestVPCAttachmentRules(t *testing.T) {
+func TestVPCAttachmentRules(t *testing.T) { vpcRunCases(t, vpcAttachmentCases()) }
+
+// vpcAttachmentCases is the table of TestVPCAttachmentRules; TestRuleCoverage reads it too.
+func vpcAttachmentCases() []vpcRuleCase {
 	good := vpcTestAttachment("vpc-1--srv-1", `{subnet: vpc-1/default, connection: srv-1--leaf-1}`)
 	withP2P := func(v string) string {
 		return strings.Replace(good, `metadata: {name: "vpc-1--srv-1"}`, `metadata: {name: vpc-1--srv-1, annotations: {fabric.githedgehog.com/p2p-link: "`+v+`"}}`, 1)
@@ -43,7 +46,7 @@ func TestVPCAttachmentRules(t *testing.T) {
 		}
 		return out
 	}
-	vpcRunCases(t, []vpcRuleCase{
+	return []vpcRuleCase{
 		{name: "valid", rule: "VA-1", doc: good, set: wiring},
 		{name: "uppercase", rule: "VA-1", doc: vpcTestAttachment("VPC-1--srv-1", `{subnet: vpc-1/default, connection: srv-1--leaf-1}`), set: wiring, fail: true},
 		{name: "VPC name only, defaulted", rule: "VA-2", doc: vpcTestAttachment("a", `{subnet: vpc-1, connection: srv-1--leaf-1}`), set: wiring},
@@ -86,5 +89,5 @@ func TestVPCAttachmentRules(t *testing.T) {
 		{name: "two native", rule: "VA-12", doc: vpcTestAttachment("a", `{subnet: vpc-1/default, connection: srv-1--leaf-1, nativeVLAN: true}`),
 			set: vpcTestWiring(vpcTestAttachment("b", `{subnet: vpc-3/default, connection: srv-1--leaf-1, nativeVLAN: true}`)), fail: true},
 		{name: "same subnet on another connection", rule: "VA-12", doc: good, set: vpcTestWiring(vpcTestAttachment("b", `{subnet: vpc-1/default, connection: srv-1--bundled--leaf-1}`))},
-	})
+	}
 }

@@ -9,7 +9,10 @@ func vpcTestPeering(name, spec string) string {
 	return fmt.Sprintf("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPCPeering\nmetadata: {name: %q}\nspec: %s\n", name, spec)
 }
 
-func TestVPCPeeringRules(t *testing.T) {
+func TestVPCPeeringRules(t *testing.T) { vpcRunCases(t, vpcPeeringCases()) }
+
+// vpcPeeringCases is the table of TestVPCPeeringRules; TestRuleCoverage reads it too.
+func vpcPeeringCases() []vpcRuleCase {
 	vpcs := vpcTestFabric(
 		vpcTestVPC("vpc-1", `{subnets: {a: {subnet: 10.0.1.0/24, vlan: 1001}, b: {subnet: 10.0.2.0/24, vlan: 1002}}}`),
 		vpcTestVPC("vpc-2", `{subnets: {a: {subnet: 10.0.3.0/24, vlan: 1003}}}`),
@@ -18,7 +21,7 @@ func TestVPCPeeringRules(t *testing.T) {
 		vpcTestVPC("vpc-x", `{ipv4Namespace: other, subnets: {a: {subnet: 10.1.1.0/24, vlan: 1005}}}`),
 	)
 	good := vpcTestPeering("vpc-1--vpc-2", `{permit: [{vpc-1: {subnets: [a]}, vpc-2: {subnets: [a]}}, {vpc-1: {subnets: [b]}, vpc-2: {}}]}`)
-	vpcRunCases(t, []vpcRuleCase{
+	return []vpcRuleCase{
 		{name: "valid", rule: "VPCP-1", doc: good, set: vpcs},
 		{name: "trailing dash", rule: "VPCP-1", doc: vpcTestPeering("vpc-1--vpc-2-", `{permit: [{vpc-1: {}, vpc-2: {}}]}`), set: vpcs, fail: true},
 		{name: "peering enabled", rule: "VPCP-2", doc: good, set: vpcs, cfg: &FabricConfig{}},
@@ -36,5 +39,5 @@ func TestVPCPeeringRules(t *testing.T) {
 		{name: "different IPv4 namespaces", rule: "VPCP-5", doc: vpcTestPeering("p", `{permit: [{vpc-1: {}, vpc-x: {}}]}`), set: vpcs, fail: true},
 		{name: "subnets exist", rule: "VPCP-6", doc: good, set: vpcs},
 		{name: "subnet missing", rule: "VPCP-6", doc: vpcTestPeering("p", `{permit: [{vpc-1: {subnets: [c]}, vpc-2: {}}]}`), set: vpcs, fail: true},
-	})
+	}
 }
