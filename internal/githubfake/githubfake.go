@@ -53,6 +53,7 @@ type Server struct {
 	checkRuns   []CheckRun
 	minted      int
 	rateLimited int // calls to answer with a rate-limit 403
+	pullFiles   map[string][]*gh.CommitFile // "owner/repo#number" → its changed files
 	resetIn     time.Duration
 }
 
@@ -231,6 +232,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if len(parts) >= 4 && parts[0] == "repos" && parts[3] == "pulls" {
 		repo := parts[1] + "/" + parts[2]
 		switch {
+		case len(parts) == 6 && parts[5] == "files" && r.Method == http.MethodGet:
+			s.servePullRequestFiles(w, r, repo, parts[4])
 		case len(parts) == 4 && r.Method == http.MethodGet:
 			var open []*gh.PullRequest
 			for _, pr := range s.prs {
