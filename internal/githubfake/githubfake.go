@@ -52,7 +52,7 @@ type Server struct {
 	calls       []string
 	checkRuns   []CheckRun
 	minted      int
-	rateLimited int // calls to answer with a rate-limit 403
+	rateLimited int                         // calls to answer with a rate-limit 403
 	pullFiles   map[string][]*gh.CommitFile // "owner/repo#number" → its changed files
 	resetIn     time.Duration
 }
