@@ -52,9 +52,11 @@ type Server struct {
 	calls       []string
 	checkRuns   []CheckRun
 	minted      int
-	rateLimited int                         // calls to answer with a rate-limit 403
-	pullFiles   map[string][]*gh.CommitFile // "owner/repo#number" → its changed files
+	rateLimited int // calls to answer with a rate-limit 403
 	resetIn     time.Duration
+
+	// pullFiles maps "owner/repo#number" to the pull request's changed files.
+	pullFiles map[string][]*gh.CommitFile
 }
 
 // New starts the fake.
