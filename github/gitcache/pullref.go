@@ -58,7 +58,9 @@ func (rc *RepoCache) OpenPullRequest(ctx context.Context, key, repository, url s
 	}
 	dir := filepath.Join(rc.Dir, key)
 	c := &Checkout{dir: dir, branch: pullRequestBranch, auth: auth, secret: secret, author: rc.Author, breakers: rc.Breakers, host: github.HostOf(url)}
-	fetch := func() error { return c.breakers.Do(c.host, func() error { return c.fetchPullRequest(ctx, url, number) }) }
+	fetch := func() error {
+		return c.breakers.Do(c.host, func() error { return c.fetchPullRequest(ctx, url, number) })
+	}
 	err = fetch()
 	if err != nil && isCacheProblem(err) && fgderr.CodeOf(err) != fgderr.GitHubNotFound {
 		if rmErr := os.RemoveAll(dir); rmErr != nil {
