@@ -51,6 +51,9 @@ type WebhookHandler struct {
 	Logger         *slog.Logger
 	EnqueueTimeout time.Duration  // DefaultEnqueueTimeout when zero
 	TaskOptions    []asynq.Option // extra options for every task, such as the queue in tests
+	// PullRequestFiles lists a pull request's files; nil: every pull
+	// request counts as touching its fabrics (handlers/pullrequest.go).
+	PullRequestFiles PullRequestFiles
 
 	bufs sync.Pool
 }
@@ -106,6 +109,8 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.ignore(w, d, "ping")
 	case "push":
 		h.push(w, r.Context(), d)
+	case "pull_request":
+		h.pullRequest(w, r.Context(), d)
 	default:
 		h.ignore(w, d, "event "+d.event+" is not handled")
 	}
