@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/githedgehog/fgd-sync/adminapi"
 	"github.com/githedgehog/fgd-sync/fgderr"
 )
 
@@ -18,34 +19,17 @@ const (
 	DefaultAuditMaxAge = 90 * 24 * time.Hour
 )
 
-// Audit read limits of GET /api/v1/audit.
+// Audit read limits of GET /api/v1/audit (see adminapi).
 const (
-	DefaultAuditLimit = 100
-	MaxAuditLimit     = 1000
+	DefaultAuditLimit = adminapi.DefaultAuditLimit
+	MaxAuditLimit     = adminapi.MaxAuditLimit
 )
 
-// AuditEntry is one mutating admin call, as GET /api/v1/audit lists it.
-type AuditEntry struct {
-	// ID is the entry's stream id (set when read).
-	ID   string    `json:"id,omitempty"`
-	Time time.Time `json:"time"`
-	// Token is the caller's token name; never its secret.
-	Token  string `json:"token"`
-	Method string `json:"method"`
-	Path   string `json:"path"`
-	// Fabric is the fabric the call concerned, if any.
-	Fabric string `json:"fabric,omitempty"`
-	// Subject is the token a token call created or revoked, if any.
-	Subject   string      `json:"subject,omitempty"`
-	Status    int         `json:"status"`
-	Code      fgderr.Code `json:"code,omitempty"`
-	RequestID string      `json:"request_id,omitempty"`
-}
-
-// AuditLog is the answer of GET /api/v1/audit, newest first.
-type AuditLog struct {
-	Entries []AuditEntry `json:"entries"`
-}
+// The bodies of GET /api/v1/audit, declared in adminapi.
+type (
+	AuditEntry = adminapi.AuditEntry
+	AuditLog   = adminapi.AuditLog
+)
 
 func (s *Store) auditKey() string { return s.prefix + "access:audit" }
 

@@ -2,6 +2,8 @@
 // (a role and the fabrics it covers, stored only as SHA-256 hashes in Redis)
 // and the audit stream of every mutating admin call.
 //
-// The exported JSON types (TokenInfo, CreatedToken, TokenList, AuditEntry,
-// AuditLog) are the shapes the API answers and fgdctl decodes.
+// The JSON types (Role, CreateRequest, TokenInfo, CreatedToken, TokenList,
+// AuditEntry, AuditLog) are aliases of adminapi's: the shapes the API
+// answers and fgdctl decodes, declared where fgdctl can link them without
+// Redis.
 package access

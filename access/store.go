@@ -103,7 +103,7 @@ func (s *Store) watch(ctx context.Context, fn func(*redis.Tx) error) error {
 // nowhere. createdBy is the name of the token that asked. A taken name is
 // a 409 (FGD_1005); a wrong field a 400 (FGD_1003).
 func (s *Store) Create(ctx context.Context, req CreateRequest, createdBy string) (CreatedToken, error) {
-	scope, life, err := req.validate()
+	scope, life, err := validateRequest(req)
 	if err != nil {
 		return CreatedToken{}, err
 	}

@@ -8,55 +8,28 @@ import (
 	"slices"
 	"time"
 
+	"github.com/githedgehog/fgd-sync/adminapi"
 	"github.com/githedgehog/fgd-sync/fgderr"
 )
 
-// Expiry bounds: a token lives 30 days unless asked otherwise, a year at
-// the most, so that a forgotten token dies on its own.
+// Expiry bounds (see adminapi).
 const (
-	DefaultExpiresIn = 720 * time.Hour
-	MinExpiresIn     = time.Minute
-	MaxExpiresIn     = 8760 * time.Hour
+	DefaultExpiresIn = adminapi.DefaultExpiresIn
+	MinExpiresIn     = adminapi.MinExpiresIn
+	MaxExpiresIn     = adminapi.MaxExpiresIn
 )
 
 // SecretPrefix starts every token fgd-sync issues, so that secret scanners
 // and people recognize one.
 const SecretPrefix = "fgd_"
 
-// CreateRequest is the body of POST /api/v1/tokens.
-type CreateRequest struct {
-	Name    string   `json:"name"`
-	Role    Role     `json:"role"`
-	Fabrics []string `json:"fabrics"`
-	// ExpiresIn is a Go duration such as "720h"; empty means
-	// DefaultExpiresIn.
-	ExpiresIn string `json:"expires_in,omitempty"`
-}
-
-// TokenInfo is a token as GET /api/v1/tokens lists it: never its secret
-// nor its hash.
-type TokenInfo struct {
-	Name       string     `json:"name"`
-	Role       Role       `json:"role"`
-	Fabrics    []string   `json:"fabrics"`
-	CreatedAt  time.Time  `json:"created_at"`
-	CreatedBy  string     `json:"created_by,omitempty"`
-	ExpiresAt  time.Time  `json:"expires_at"`
-	Expired    bool       `json:"expired"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-}
-
-// CreatedToken is the answer of POST /api/v1/tokens: the only time the
-// secret is shown.
-type CreatedToken struct {
-	TokenInfo
-	Token string `json:"token"`
-}
-
-// TokenList is the answer of GET /api/v1/tokens.
-type TokenList struct {
-	Tokens []TokenInfo `json:"tokens"`
-}
+// The bodies of POST and GET /api/v1/tokens, declared in adminapi.
+type (
+	CreateRequest = adminapi.CreateRequest
+	TokenInfo     = adminapi.TokenInfo
+	CreatedToken  = adminapi.CreatedToken
+	TokenList     = adminapi.TokenList
+)
 
 // storedToken is a token's record in Redis, under its hash.
 type storedToken struct {
@@ -85,9 +58,9 @@ var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 // 1123 label). A secret never is one: it holds '_'.
 func ValidName(s string) bool { return dnsLabel.MatchString(s) }
 
-// validate checks a request and returns its scope (sorted, without
+// validateRequest checks a request and returns its scope (sorted, without
 // duplicates) and lifetime. Errors are *fgderr.Error a person can act on.
-func (req CreateRequest) validate() ([]string, time.Duration, error) {
+func validateRequest(req CreateRequest) ([]string, time.Duration, error) {
 	if !dnsLabel.MatchString(req.Name) {
 		// Not echoed: a pasted secret must not come back in an error.
 		return nil, 0, fgderr.New(fgderr.SchemaValidation, "name: must be a DNS label (lowercase letters, digits and '-', at most 63)")

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -58,6 +59,7 @@ type ledger struct {
 
 func TestFaultSuite(t *testing.T) {
 	ctx := context.Background()
+	suiteStart := time.Now()
 	webhookBin, workerBin := binaries(t)
 	top := startTopology(t, 2)
 	names := make([]string, fabricCount)
@@ -128,6 +130,7 @@ func TestFaultSuite(t *testing.T) {
 	})
 	base := fmt.Sprintf("http://127.0.0.1:%d", webPort)
 	waitHTTP(t, base+"/readyz", 30*time.Second)
+	t.Logf("set-up done in %s", time.Since(suiteStart).Round(time.Millisecond))
 
 	led := &ledger{}
 	start := time.Now()
@@ -154,6 +157,7 @@ func TestFaultSuite(t *testing.T) {
 	wg.Wait()
 	<-faults
 	loadDone := time.Now()
+	t.Logf("load done in %s (every delivery accepted or given up)", loadDone.Sub(start).Round(time.Millisecond))
 
 	// Drain: every accepted delivery reaches a terminal record.
 	deadline := time.Now().Add(drainDeadline)
@@ -167,7 +171,7 @@ func TestFaultSuite(t *testing.T) {
 	drained := time.Since(loadDone)
 	lost := len(pending)
 	for _, id := range pending {
-		t.Errorf("sync %s of an accepted delivery did not reach a terminal record within %s", id, drainDeadline)
+		t.Errorf("sync %s of an accepted delivery did not reach a terminal record within %s: %s", id, drainDeadline, recordJSON(ctx, base, id))
 	}
 
 	// Every raw file pushed ends as a managed file; no force-push; no two
@@ -401,6 +405,19 @@ spec:
       subnet: 10.%d.%d.0/24
       vlan: %d
 `, i, 10+i/256, i%256, 100+i)
+}
+
+// recordJSON fetches a sync record for a failure message.
+func recordJSON(ctx context.Context, base, id string) string {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/syncs/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return string(b)
 }
 
 func tail(s string, lines int) string {

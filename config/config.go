@@ -111,8 +111,8 @@ type Config struct {
 	GitAuthorEmail    string
 	DashboardReadOnly bool
 	LogLevel          string
-	// WorkerMetricsAddr is where a standalone worker serves /metrics and
-	// /healthz; empty serves nothing.
+	// WorkerMetricsAddr is where a standalone worker serves /healthz and
+	// /metrics (DefaultWorkerMetricsAddr unless set).
 	WorkerMetricsAddr string
 
 	// GitAllowedURLs are the URL prefixes a clone URL must start with
@@ -161,6 +161,9 @@ const (
 	DefaultAuthorName     = "fgd-sync"
 	DefaultAuthorEmail    = "fgd-sync@users.noreply.github.com"
 	DefaultLogLevel       = "info"
+	// DefaultWorkerMetricsAddr gives every worker a health endpoint for
+	// container health checks, and its metrics.
+	DefaultWorkerMetricsAddr = ":9091"
 
 	DefaultMaxCheckoutBytes   = 256 << 20
 	DefaultMaxCheckoutFiles   = 100_000
@@ -196,7 +199,7 @@ var variables = []variable{
 	{VarGitAuthorEmail, "commit author email", false},
 	{VarDashboardReadOnly, "make the Asynqmon dashboard read-only", false},
 	{VarLogLevel, "debug, info, warn or error", false},
-	{VarWorkerMetricsAddr, "where cmd/worker serves /metrics and /healthz (empty: off)", false},
+	{VarWorkerMetricsAddr, "where cmd/worker serves /healthz and /metrics (default :9091)", false},
 	{VarGitAllowedURLs, "comma-separated URL prefixes a clone URL must start with (default: https://github.com/, or the GHES host of the API URL)", false},
 	{VarMaxCheckoutBytes, "most bytes a sync may check out", false},
 	{VarMaxCheckoutFiles, "most files a sync may check out", false},
@@ -285,6 +288,8 @@ func build(role Role, raw map[string]string) (Config, error) {
 		GitAuthorName:  DefaultAuthorName,
 		GitAuthorEmail: DefaultAuthorEmail,
 		LogLevel:       DefaultLogLevel,
+
+		WorkerMetricsAddr: DefaultWorkerMetricsAddr,
 
 		MaxCheckoutBytes:   DefaultMaxCheckoutBytes,
 		MaxCheckoutFiles:   DefaultMaxCheckoutFiles,

@@ -46,7 +46,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.ListenAddr != ":8080" || c.WorkerPoolSize != 10 || c.SyncTimeout != 10*time.Minute || !c.MetricsEnabled ||
 		c.GitHubAPIURL != "https://api.github.com/" || c.DataDir != "./data" || c.GitAuthorName != "fgd-sync" ||
-		c.DashboardReadOnly || c.LogLevel != "info" {
+		c.DashboardReadOnly || c.LogLevel != "info" || c.WorkerMetricsAddr != ":9091" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -80,7 +80,7 @@ func TestEveryValue(t *testing.T) {
 		GitHubAppID: 12345, GitHubAppKeyFile: key, GitHubAPIURL: "https://ghe.example.com/api/v3/",
 		WorkerPoolSize: 4, SyncTimeout: 90 * time.Second, MetricsEnabled: false, DataDir: "/var/lib/fgd",
 		FabricsFile: fabricsFile, GitAuthorName: "Fabric Bot", GitAuthorEmail: "bot@example.com",
-		DashboardReadOnly: true, LogLevel: "debug",
+		DashboardReadOnly: true, LogLevel: "debug", WorkerMetricsAddr: DefaultWorkerMetricsAddr,
 		GitAllowedURLs: []string{"https://ghe.example.com/"}, MaxCheckoutBytes: DefaultMaxCheckoutBytes, MaxCheckoutFiles: DefaultMaxCheckoutFiles,
 		MaxRawBytes: DefaultMaxRawBytes, WebhookMemoryBytes: DefaultWebhookMemoryBytes, RedisWaitTimeout: DefaultRedisWaitTimeout,
 		ShutdownTimeout: DefaultShutdownTimeout,

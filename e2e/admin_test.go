@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,24 +14,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynqmon"
-	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/yaml"
 
-	"github.com/githedgehog/fgd-sync/handlers"
+	"github.com/githedgehog/fgd-sync/app"
+	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/internal/benchcorpus"
 	"github.com/githedgehog/fgd-sync/internal/gittest"
 	"github.com/githedgehog/fgd-sync/registry"
-	"github.com/githedgehog/fgd-sync/service"
 	"github.com/githedgehog/fgd-sync/store"
-	"github.com/githedgehog/fgd-sync/worker"
 )
 
 const adminToken = "admin-token-for-e2e-0123456789"
 
-// adminEnv is env plus the registry, the admin API, Asynqmon and a worker
-// wired as cmd/webhook and cmd/worker wire them.
+// adminEnv is env with an empty registry: the production webhook server
+// (admin API and Asynqmon included), a second one with a read-only
+// dashboard, and a production worker that re-reads the schedule quickly.
 type adminEnv struct {
 	*env
 	reg      *registry.Registry
@@ -43,50 +39,14 @@ type adminEnv struct {
 
 func newAdminEnv(t *testing.T) *adminEnv {
 	t.Helper()
-	e := newEnv(t, envOptions{})
-	a := &adminEnv{env: e, reg: registry.New(e.rdb, "")}
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newEnv(t, envOptions{emptyRegistry: true})
+	a := &adminEnv{env: e, reg: registry.New(e.rdb, ""), server: e.webhook}
 	cfg := e.cfg(gitToken)
 	a.dataDir = cfg.DataDir
-	opts, err := service.Worker(cfg, e.rdb, nil, a.reg, log.With("process", "worker"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.ScheduleRefresh = 300 * time.Millisecond
-	opts.ShutdownTimeout = 5 * time.Second
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = worker.Run(ctx, opts) }()
-	t.Cleanup(func() { cancel(); <-done })
-
-	connOpt, err := asynq.ParseRedisURI(e.redis.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	queue := asynq.NewClientFromRedisClient(e.rdb)
-	pinger := handlers.RedisPinger(func(ctx context.Context) error { return e.rdb.Ping(ctx).Err() })
-	router := func(readOnly bool) http.Handler {
-		mon := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: connOpt, ReadOnly: readOnly})
-		t.Cleanup(func() { _ = mon.Close() })
-		return handlers.NewRouter(handlers.RouterConfig{
-			Webhook: &handlers.WebhookHandler{Secrets: [][]byte{[]byte(webhookSecret)}, Fabrics: a.reg, Queue: queue,
-				Metrics: handlers.NewMetrics(prometheus.NewRegistry()), Logger: log},
-			Redis: pinger, Logger: log,
-			Admin: (&handlers.AdminAPI{Token: []byte(adminToken), Registry: a.reg, Records: e.store, Queue: queue,
-				Inspector: e.insp, Redis: pinger, Logger: log}).Routes(),
-			Monitoring: handlers.BasicAuth([]byte(adminToken), mon),
-		})
-	}
-	a.server = httptest.NewServer(router(false))
-	t.Cleanup(a.server.Close)
-	a.readOnly = httptest.NewServer(router(true))
-	t.Cleanup(a.readOnly.Close)
-	e.webhook = a.server
-	t.Cleanup(func() {
-		if strings.Contains(e.logs.String(), adminToken) {
-			t.Error("the admin token appears in the logs")
-		}
-	})
+	e.startWorkerWith(cfg, func(w *app.Worker) { w.ScheduleRefresh = 300 * time.Millisecond })
+	ro := e.vars("")
+	ro[config.VarDashboardReadOnly] = "true"
+	a.readOnly = e.startWebhook(ro)
 	return a
 }
 

@@ -1,11 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,15 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/githedgehog/fgd-sync/fabrics"
-	"github.com/githedgehog/fgd-sync/handlers"
+	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/internal/benchcorpus"
 	"github.com/githedgehog/fgd-sync/internal/gittest"
-	"github.com/githedgehog/fgd-sync/service"
-	"github.com/githedgehog/fgd-sync/worker"
 )
 
 // waitBotHead polls the remote until its head is a bot commit other than
@@ -119,30 +109,17 @@ func BenchmarkFiftyFabrics(b *testing.B) {
 		if err := os.WriteFile(file, []byte(yaml.String()), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		list, err := fabrics.LoadFile(file)
-		if err != nil {
-			b.Fatal(err)
+		// The 50 repositories need no credentials; without a token there is
+		// no GitHub API either, which is not the point here.
+		vars := e.vars("")
+		vars[config.VarFabricsFile], vars[config.VarWorkerPoolSize] = file, "10"
+		allowed := make([]string, len(servers))
+		for i, s := range servers {
+			allowed[i] = s.URL + "/"
 		}
-		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-		cfg := e.cfg(gitToken)
-		cfg.WorkerPoolSize = 10
-		h, err := service.NewSyncHandler(cfg, e.rdb, fabrics.NewStaticIndex(list), log, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		h.Reporters = nil // 50 repositories on a fake API are not the point here
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = worker.Run(ctx, worker.Options{Redis: e.rdb, Concurrency: cfg.WorkerPoolSize, Logger: log, Sync: h})
-		}()
-		wh := httptest.NewServer(handlers.NewRouter(handlers.RouterConfig{
-			Webhook: &handlers.WebhookHandler{Secrets: [][]byte{[]byte(webhookSecret)}, Fabrics: fabrics.NewStaticIndex(list),
-				Queue: asynq.NewClientFromRedisClient(e.rdb), Metrics: handlers.NewMetrics(prometheus.NewRegistry()), Logger: log},
-			Redis: handlers.RedisPinger(func(ctx context.Context) error { return e.rdb.Ping(ctx).Err() }), Logger: log,
-		}))
-		e.webhook = wh
+		vars[config.VarGitAllowedURLs] = strings.Join(allowed, ",")
+		e.startWorkerWith(e.load(config.RoleWorker, vars))
+		e.webhook = e.startWebhook(vars)
 
 		b.StartTimer()
 		start := time.Now()
@@ -164,8 +141,5 @@ func BenchmarkFiftyFabrics(b *testing.B) {
 		wg.Wait()
 		b.ReportMetric(time.Since(start).Seconds(), "s/50-fabrics")
 		b.StopTimer()
-		cancel()
-		<-done
-		wh.Close()
 	}
 }

@@ -26,21 +26,18 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/githedgehog/fgd-sync/app"
 	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/fabrics"
-	"github.com/githedgehog/fgd-sync/handlers"
 	"github.com/githedgehog/fgd-sync/internal/githubfake"
 	"github.com/githedgehog/fgd-sync/internal/gittest"
 	"github.com/githedgehog/fgd-sync/internal/syncbuf"
 	"github.com/githedgehog/fgd-sync/internal/testredis"
 	"github.com/githedgehog/fgd-sync/jobs"
 	"github.com/githedgehog/fgd-sync/redisconn"
-	"github.com/githedgehog/fgd-sync/service"
 	"github.com/githedgehog/fgd-sync/store"
-	"github.com/githedgehog/fgd-sync/worker"
 )
 
 const (
@@ -64,11 +61,16 @@ type env struct {
 	insp     *asynq.Inspector
 	logs     *syncbuf.Buffer
 	workerID int
+	// emptyRegistry: see envOptions.
+	emptyRegistry bool
 }
 
 type envOptions struct {
 	writeMode string
 	gitToken  string // what the git server requires; gitToken when empty
+	// emptyRegistry leaves the fabrics file out of the processes'
+	// configuration: the admin API registers fabrics.
+	emptyRegistry bool
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -76,7 +78,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.gitToken == "" {
 		o.gitToken = gitToken
 	}
-	e := &env{t: t, logs: &syncbuf.Buffer{}}
+	e := &env{t: t, logs: &syncbuf.Buffer{}, emptyRegistry: o.emptyRegistry}
 	e.redis = testredis.NewPrivate(t, testredis.Options{})
 	var err error
 	if e.rdb, err = redisconn.Open(e.redis.URL); err != nil {
@@ -101,22 +103,9 @@ func newEnv(t testing.TB, o envOptions) *env {
 	e.fabric = list[0]
 	e.store = store.New(e.rdb, "")
 	e.insp = asynq.NewInspectorFromRedisClient(e.rdb)
-
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.webhook = httptest.NewServer(handlers.NewRouter(handlers.RouterConfig{
-		Webhook: &handlers.WebhookHandler{
-			Secrets: [][]byte{[]byte(webhookSecret)},
-			Fabrics: fabrics.NewStaticIndex(list),
-			Queue:   asynq.NewClientFromRedisClient(e.rdb),
-			Metrics: handlers.NewMetrics(prometheus.NewRegistry()),
-			Logger:  log,
-		},
-		Redis:  handlers.RedisPinger(func(ctx context.Context) error { return e.rdb.Ping(ctx).Err() }),
-		Logger: log,
-	}))
-	t.Cleanup(e.webhook.Close)
+	e.webhook = e.startWebhook(e.vars(""))
 	t.Cleanup(func() {
-		if strings.Contains(e.logs.String(), gitToken) || strings.Contains(e.logs.String(), webhookSecret) {
+		if strings.Contains(e.logs.String(), gitToken) || strings.Contains(e.logs.String(), webhookSecret) || strings.Contains(e.logs.String(), adminToken) {
 			t.Error("a secret appears in the logs")
 		}
 		if t.Failed() {
@@ -134,34 +123,88 @@ func tail(s string, lines int) string {
 	return strings.Join(l, "\n")
 }
 
-// cfg is the configuration a worker of this env runs with.
-func (e *env) cfg(token string) config.Config {
+// vars are the environment variables of one process of this env, as an
+// operator would set them; each process gets a data directory of its own.
+func (e *env) vars(token string) map[string]string {
 	e.workerID++
-	return config.Config{
-		RedisURL: config.Secret(e.redis.URL), GitHubToken: config.Secret(token), GitHubAPIURL: e.api.URL,
-		WorkerPoolSize: 4, SyncTimeout: time.Minute, DataDir: filepath.Join(e.t.TempDir(), fmt.Sprintf("w%d", e.workerID)),
-		FabricsFile: e.fabFile, GitAuthorName: "fgd-sync", GitAuthorEmail: "fgd-sync@users.noreply.github.com",
+	v := map[string]string{
+		config.VarRedisURL: e.redis.URL, config.VarWebhookSecret: webhookSecret, config.VarAdminToken: adminToken,
+		config.VarGitHubToken: token, config.VarGitHubAPIURL: e.api.URL, config.VarWorkerPoolSize: "4", config.VarSyncTimeout: "1m",
+		config.VarDataDir:        filepath.Join(e.t.TempDir(), fmt.Sprintf("w%d", e.workerID)),
+		config.VarGitAllowedURLs: e.git.URL + "/", config.VarShutdownTimeout: "5s", config.VarLogLevel: "debug",
+		config.VarListenAddr: "127.0.0.1:0", config.VarWorkerMetricsAddr: "127.0.0.1:0",
 	}
+	if !e.emptyRegistry {
+		v[config.VarFabricsFile] = e.fabFile
+	}
+	return v
 }
 
-// startWorker runs a worker in this process until the test ends.
+// load reads the configuration of role from vars, as the processes do.
+func (e *env) load(role config.Role, vars map[string]string) config.Config {
+	e.t.Helper()
+	cfg, err := config.Load(role, nil, func(k string) string { return vars[k] })
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cfg
+}
+
+// cfg is the configuration a worker of this env runs with.
+func (e *env) cfg(token string) config.Config { return e.load(config.RoleWorker, e.vars(token)) }
+
+// open opens a process of this env until the test ends.
+func (e *env) open(cfg config.Config, log *slog.Logger) *app.Process {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { cancel(); p.Close() })
+	return p
+}
+
+func (e *env) logger(attrs ...any) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With(attrs...)
+}
+
+// startWebhook serves the production webhook server (app.NewWebhook) of
+// vars until the test ends.
+func (e *env) startWebhook(vars map[string]string) *httptest.Server {
+	e.t.Helper()
+	wh, err := app.NewWebhook(e.open(e.load(config.RoleWebhook, vars), e.logger("process", "webhook")), app.NewMetrics())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	srv := httptest.NewServer(wh.Handler())
+	e.t.Cleanup(func() { srv.Close(); wh.Close() })
+	return srv
+}
+
+// startWorker runs a production worker (app.NewWorker) in this process until
+// the test ends.
 func (e *env) startWorker(token string) {
 	e.t.Helper()
 	e.startWorkerWith(e.cfg(token))
 }
 
-func (e *env) startWorkerWith(cfg config.Config) {
+func (e *env) startWorkerWith(cfg config.Config, tune ...func(*app.Worker)) {
 	e.t.Helper()
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("worker", e.workerID)
-	h, err := service.NewSyncHandler(cfg, e.rdb, fabrics.NewStaticIndex([]fabrics.Fabric{e.fabric}), log, nil)
+	wk, err := app.NewWorker(e.open(cfg, e.logger("worker", e.workerID)), app.NewMetrics())
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	for _, f := range tune {
+		f(wk)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = worker.Run(ctx, worker.Options{Redis: e.rdb, Concurrency: 4, Logger: log, Sync: h, ShutdownTimeout: 5 * time.Second})
+		if err := wk.Run(ctx); err != nil {
+			e.t.Errorf("worker: %v", err)
+		}
 	}()
 	e.t.Cleanup(func() { cancel(); <-done })
 }
@@ -202,17 +245,11 @@ type process struct {
 func (e *env) startProcess(token string) *process {
 	e.t.Helper()
 	bin := workerBinary(e.t)
-	cfg := e.cfg(token)
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"HEDGEHOG_FGD_REDIS_URL="+cfg.RedisURL.Reveal(),
-		"HEDGEHOG_FGD_FABRICS_FILE="+e.fabFile,
-		"HEDGEHOG_FGD_GITHUB_TOKEN="+token,
-		"HEDGEHOG_FGD_GITHUB_API_URL="+e.api.URL,
-		"HEDGEHOG_FGD_DATA_DIR="+cfg.DataDir,
-		"HEDGEHOG_FGD_WORKER_POOL_SIZE=4",
-		"HEDGEHOG_FGD_LOG_LEVEL=debug",
-	)
+	cmd.Env = os.Environ()
+	for k, v := range e.vars(token) {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	p := &process{cmd: cmd, out: &syncbuf.Buffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +69,8 @@ type AppCredentials struct {
 
 	mu      sync.Mutex
 	byOwner map[string]*appInstallation
+	// RateLimits, when set before first use, records each installation's rate limit.
+	RateLimits *RateLimits
 }
 
 type appInstallation struct {
@@ -116,7 +119,7 @@ func (c *AppCredentials) installation(ctx context.Context, repository string) (*
 	}
 	tr := ghinstallation.NewFromAppsTransport(c.apps, found.GetID())
 	tr.BaseURL = c.baseURL
-	api, err := NewAPI(c.baseURL+"/", "", &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	api, err := NewAPI(c.baseURL+"/", "", &http.Client{Transport: c.RateLimits.Transport(strconv.FormatInt(found.GetID(), 10), tr), Timeout: 30 * time.Second})
 	if err != nil {
 		return nil, err
 	}

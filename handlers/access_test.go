@@ -188,7 +188,7 @@ func TestTokenRolesAndScopes(t *testing.T) {
 	var queued struct {
 		SyncID string `json:"sync_id"`
 	}
-	if json.Unmarshal(raw, &queued); st != 202 || queued.SyncID == "" {
+	if err := json.Unmarshal(raw, &queued); err != nil || st != 202 || queued.SyncID == "" {
 		t.Fatalf("sync dc2: %d %s", st, raw)
 	}
 	for _, rec := range []*store.Record{{ID: "rec-dc1", Fabric: "dc1", State: store.StateSucceeded}, {ID: "rec-dc2", Fabric: "dc2", State: store.StateSucceeded}} {

@@ -1,11 +1,9 @@
-package handlers
+package handlers_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -15,37 +13,17 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
-	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/githedgehog/fgd-sync/internal/testredis"
-	"github.com/githedgehog/fgd-sync/redisconn"
-	"github.com/githedgehog/fgd-sync/registry"
 )
 
-// benchServer is the webhook server on a private Redis with AOF on
-// (appendfsync everysec), as production runs it.
+// benchServer is the production webhook server (app.NewWebhook) on a
+// private Redis with AOF on (appendfsync everysec), as production runs it;
+// the fabrics are in the Redis registry.
 func benchServer(b *testing.B) (string, *http.Client, []byte) {
 	b.Helper()
 	rs := testredis.NewPrivate(b, testredis.Options{AOF: true})
-	rdb, err := redisconn.Open(rs.URL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = rdb.Close() })
-	// The fabrics live in the Redis registry, as in production.
-	reg := registry.New(rdb, "")
-	if _, err := reg.UpsertAll(context.Background(), testFabrics()); err != nil {
-		b.Fatal(err)
-	}
-	h := &WebhookHandler{
-		Secrets: [][]byte{[]byte(testSecret)},
-		Fabrics: reg,
-		Queue:   asynq.NewClientFromRedisClient(rdb),
-		Metrics: NewMetrics(prometheus.NewRegistry()),
-		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	}
-	srv := httptest.NewServer(NewRouter(RouterConfig{Webhook: h, Redis: RedisPinger(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }), Logger: h.Logger}))
+	srv := httptest.NewServer(openWebhook(b, rs, io.Discard, nil))
 	b.Cleanup(srv.Close)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
 

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/internal/buildinfo"
 )
 
 // Pinger checks that Redis answers.
@@ -22,6 +23,8 @@ type Pinger interface {
 
 // RouterConfig is what NewRouter wires together.
 type RouterConfig struct {
+	// Webhook serves POST /webhooks/github; nil: no webhook route (the
+	// admin listener of HEDGEHOG_FGD_ADMIN_LISTEN_ADDR).
 	Webhook  http.Handler
 	Redis    Pinger
 	Gatherer prometheus.Gatherer // nil disables /metrics
@@ -39,7 +42,9 @@ const readyTimeout = 900 * time.Millisecond
 func NewRouter(c RouterConfig) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
-	r.Method(http.MethodPost, "/webhooks/github", c.Webhook)
+	if c.Webhook != nil {
+		r.Method(http.MethodPost, "/webhooks/github", c.Webhook)
+	}
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -54,6 +59,10 @@ func NewRouter(c RouterConfig) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	if c.Admin != nil {
+		// The build is for operators: served where the admin API is.
+		r.Get("/version", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, buildinfo.Get())
+		})
 		r.Mount("/api/v1", c.Admin)
 	}
 	if c.Monitoring != nil {

@@ -1,29 +1,22 @@
-package handlers
+package handlers_test
 
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/githedgehog/fgd-sync/internal/testredis"
 )
 
-// TestRouterErrors: the router's own answers (unknown route, wrong method,
+// TestRouterErrors: the production router's own answers (unknown route, wrong method,
 // missing credentials) carry the API request codes, and a 405 lists the
 // methods the path does serve in Allow, mounted admin routes included.
 func TestRouterErrors(t *testing.T) {
-	const token = "admin-token-1234"
-	unreachable := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("%s %s reached a handler", r.Method, r.URL.Path)
-	})
-	srv := httptest.NewServer(NewRouter(RouterConfig{
-		Webhook:    unreachable,
-		Logger:     slog.New(slog.DiscardHandler),
-		Admin:      (&AdminAPI{Token: []byte(token), Logger: slog.New(slog.DiscardHandler)}).Routes(),
-		Monitoring: BasicAuth([]byte(token), unreachable),
-	}))
+	const token = testAdminToken
+	srv := httptest.NewServer(openWebhook(t, testredis.NewPrivate(t, testredis.Options{}), io.Discard, nil))
 	defer srv.Close()
 
 	tests := []struct {
@@ -59,7 +52,12 @@ func TestRouterErrors(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
-			var out errorBody
+			var out struct {
+				Error struct {
+					Code    string `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
 			if err := json.Unmarshal(body, &out); err != nil {
 				t.Fatalf("body %q is not an error answer: %v", body, err)
 			}
@@ -73,5 +71,21 @@ func TestRouterErrors(t *testing.T) {
 				t.Fatalf("the message does not name the method: %q", out.Error.Message)
 			}
 		})
+	}
+}
+
+// TestVersionEndpoint: GET /version answers the build, as fgd_build_info
+// and --version show it.
+func TestVersionEndpoint(t *testing.T) {
+	srv := httptest.NewServer(openWebhook(t, testredis.NewPrivate(t, testredis.Options{}), io.Discard, nil))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct{ Version, Commit, Go string }
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 200 || got.Version == "" || !strings.HasPrefix(got.Go, "go") {
+		t.Fatalf("status %d, %+v, %v", resp.StatusCode, got, err)
 	}
 }

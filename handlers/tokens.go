@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/githedgehog/fgd-sync/access"
+	"github.com/githedgehog/fgd-sync/adminapi"
 	"github.com/githedgehog/fgd-sync/fgderr"
 )
 
@@ -55,7 +56,7 @@ func (a *AdminAPI) revokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.logger().Info("token revoked", "token", name, "by", callOf(r).principal.Name)
-	writeJSON(w, http.StatusOK, map[string]string{"status": "revoked", "name": name})
+	writeJSON(w, http.StatusOK, adminapi.TokenRevoked{Status: adminapi.StatusRevoked, Name: name})
 }
 
 // accessFailure answers an error of the token store or the audit stream.

@@ -1,4 +1,4 @@
-package handlers
+package handlers_test
 
 import (
 	"bytes"
@@ -11,10 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,9 +24,9 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/githedgehog/fgd-sync/fabrics"
+	"github.com/githedgehog/fgd-sync/app"
+	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/internal/syncbuf"
 	"github.com/githedgehog/fgd-sync/internal/testredis"
 	"github.com/githedgehog/fgd-sync/jobs"
@@ -38,18 +40,17 @@ const (
 	testRepo       = "acme/fabric-config"
 )
 
-// fixture is a webhook server on a real Redis with its own queue.
+// fixture is the production webhook server (app.NewWebhook) on a real
+// Redis of its own, with the fabrics of testFabricsYAML in the registry.
 type fixture struct {
 	t         *testing.T
 	redis     *testredis.Server
-	queue     string
 	server    *httptest.Server
 	inspector *asynq.Inspector
 	logs      *syncbuf.Buffer
 }
 
-func testFabrics() []fabrics.Fabric {
-	list, err := fabrics.Parse([]byte(`
+const testFabricsYAML = `
 fabrics:
   - name: dc1
     repository: acme/fabric-config
@@ -57,42 +58,53 @@ fabrics:
     path: fabrics/dc1
   - name: lab
     repository: acme/lab
-`))
-	if err != nil {
-		panic(err)
+`
+
+// openWebhook opens the webhook process on rs as cmd/webhook does, from
+// its environment, and returns the public handler.
+func openWebhook(t testing.TB, rs *testredis.Server, logs io.Writer, extra map[string]string) http.Handler {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "fabrics.yaml")
+	if err := os.WriteFile(file, []byte(testFabricsYAML), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	return list
+	env := map[string]string{
+		config.VarRedisURL: rs.URL, config.VarWebhookSecret: testSecret + "," + rotatedSecret,
+		config.VarAdminToken: testAdminToken, config.VarFabricsFile: file,
+	}
+	maps.Copy(env, extra)
+	cfg, err := config.Load(config.RoleWebhook, nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := app.Open(ctx, cfg, app.NewLogger(logs, cfg.LogLevel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh, err := app.NewWebhook(p, app.NewMetrics())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wh.Close(); cancel(); p.Close() })
+	return wh.Handler()
 }
 
 func newFixture(t *testing.T, rs *testredis.Server) *fixture {
 	t.Helper()
 	if rs == nil {
-		rs = testredis.New(t)
+		rs = testredis.NewPrivate(t, testredis.Options{})
 	}
 	rdb, err := redisconn.Open(rs.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
-	f := &fixture{t: t, redis: rs, queue: testredis.Unique("test"), logs: &syncbuf.Buffer{}}
-	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := &WebhookHandler{
-		Secrets:     [][]byte{[]byte(testSecret), []byte(rotatedSecret)},
-		Fabrics:     fabrics.NewStaticIndex(testFabrics()),
-		Queue:       asynq.NewClientFromRedisClient(rdb),
-		Metrics:     NewMetrics(prometheus.NewRegistry()),
-		Logger:      log,
-		TaskOptions: []asynq.Option{asynq.Queue(f.queue)},
-	}
-	f.server = httptest.NewServer(NewRouter(RouterConfig{
-		Webhook: h,
-		Redis:   RedisPinger(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
-		Logger:  log,
-	}))
+	f := &fixture{t: t, redis: rs, logs: &syncbuf.Buffer{}}
+	f.server = httptest.NewServer(openWebhook(t, rs, f.logs, map[string]string{config.VarLogLevel: "debug"}))
 	t.Cleanup(f.server.Close)
 	f.inspector = asynq.NewInspectorFromRedisClient(rdb)
 	t.Cleanup(func() {
-		_ = f.inspector.DeleteQueue(f.queue, true)
 		logs := f.logs.String()
 		for _, s := range []string{testSecret, rotatedSecret, testAdminToken} {
 			if strings.Contains(logs, s) {
@@ -106,7 +118,7 @@ func newFixture(t *testing.T, rs *testredis.Server) *fixture {
 // tasks returns the sync tasks waiting in the fixture's queue.
 func (f *fixture) tasks() []*asynq.TaskInfo {
 	f.t.Helper()
-	list, err := f.inspector.ListPendingTasks(f.queue, asynq.PageSize(1000))
+	list, err := f.inspector.ListPendingTasks(jobs.DefaultQueue, asynq.PageSize(1000))
 	if errors.Is(err, asynq.ErrQueueNotFound) {
 		return nil
 	}
@@ -215,28 +227,6 @@ func mustJSON(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func TestSignatureVector(t *testing.T) {
-	// GitHub's documented test vector for X-Hub-Signature-256.
-	const (
-		secret = "It's a Secret to Everybody"
-		body   = "Hello, World!"
-		sig    = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
-	)
-	h := &WebhookHandler{Secrets: [][]byte{[]byte("other"), []byte(secret)}}
-	if !h.signedByAny(sig, []byte(body)) {
-		t.Fatal("GitHub's documented vector does not verify")
-	}
-	if h.signedByAny(sig, []byte("Hello, World?")) {
-		t.Fatal("a one-byte change to the body still verifies")
-	}
-	if h.signedByAny(sig[:len(sig)-1]+"f", []byte(body)) {
-		t.Fatal("a one-byte change to the signature still verifies")
-	}
-	if sign(secret, []byte(body)) != sig {
-		t.Fatal("the test's own signer disagrees with GitHub's vector")
-	}
 }
 
 func TestBadInputs(t *testing.T) {
@@ -404,8 +394,15 @@ func TestDuplicateDeliveries(t *testing.T) {
 	}
 }
 
+// TestRedisDownAndBack: with Redis down a delivery is refused with 503
+// FGD_5003 at once, and accepted again once Redis is back. Redis keeps its
+// data (AOF, fsync on every write here), so the registry survives it.
 func TestRedisDownAndBack(t *testing.T) {
-	rs := testredis.NewPrivate(t, testredis.Options{})
+	rs := testredis.NewPrivate(t, testredis.Options{AOF: true})
+	if rdb, err := redisconn.Open(rs.URL); err == nil {
+		_ = rdb.ConfigSet(context.Background(), "appendfsync", "always").Err() // miniredis keeps its data anyway
+		_ = rdb.Close()
+	}
 	f := newFixture(t, rs)
 	body := mustJSON(t, pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"))
 	if resp, out := f.send(req{event: "push", body: body}); resp.StatusCode != http.StatusAccepted {
@@ -470,57 +467,20 @@ func (f *fixture) waitAccepted(body []byte, situation string) {
 	}
 }
 
-// TestPushRouteMatchesGoGitHub keeps the narrow routing decoder honest: it
-// must read the same values as go-github's full PushEvent.
-func TestPushRouteMatchesGoGitHub(t *testing.T) {
-	ev := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
-	ev.Commits[0].Removed = []string{"fabrics/dc1/raw/old.yaml"}
-	ev.Commits[0].Modified = []string{"fabrics/dc1/managed/vpcs/x.yaml"}
-	body := mustJSON(t, ev)
-	parsed, err := gh.ParseWebHook("push", body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	full := parsed.(*gh.PushEvent)
-	var route pushRoute
-	if err := json.Unmarshal(body, &route); err != nil {
-		t.Fatal(err)
-	}
-	if route.Ref != full.GetRef() || route.Before != full.GetBefore() || route.After != full.GetAfter() ||
-		route.Deleted != full.GetDeleted() || route.Repo.FullName != full.GetRepo().GetFullName() ||
-		*route.Size != full.GetSize() || len(route.Commits) != len(full.Commits) {
-		t.Fatalf("route %+v differs from go-github's %+v", route, full)
-	}
-	c := route.Commits[0]
-	if fmt.Sprint(c.Added, c.Removed, c.Modified) != fmt.Sprint(full.Commits[0].Added, full.Commits[0].Removed, full.Commits[0].Modified) {
-		t.Fatalf("commit files differ: %+v", c)
-	}
-}
-
+// TestHealthAndMetrics: the probes answer, and /metrics counts the
+// deliveries and times their enqueue, next to the build.
 func TestHealthAndMetrics(t *testing.T) {
-	rs := testredis.New(t)
-	rdb, err := redisconn.Open(rs.URL)
-	if err != nil {
-		t.Fatal(err)
+	f := newFixture(t, nil)
+	body := mustJSON(t, pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"))
+	if resp, out := f.send(req{event: "push", body: body}); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("push: %d %v", resp.StatusCode, out)
 	}
-	defer rdb.Close()
-	reg := prometheus.NewRegistry()
-	m := NewMetrics(reg)
-	m.delivery("push", outcomeQueued)
-	m.enqueueLatency.Observe(0.001)
-	srv := httptest.NewServer(NewRouter(RouterConfig{
-		Webhook:  http.NotFoundHandler(),
-		Redis:    RedisPinger(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }),
-		Gatherer: reg,
-		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	}))
-	defer srv.Close()
 	for path, want := range map[string]string{
 		"/healthz": `"ok"`,
 		"/readyz":  `"ready"`,
 		"/metrics": `fgd_webhook_deliveries_total{event="push",outcome="queued"} 1`,
 	} {
-		resp, err := http.Get(srv.URL + path)
+		resp, err := http.Get(f.server.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -530,8 +490,11 @@ func TestHealthAndMetrics(t *testing.T) {
 			t.Errorf("%s: %d %s, want %s", path, resp.StatusCode, b, want)
 		}
 	}
-	if !strings.Contains(metricsText(t, srv.URL), "fgd_webhook_enqueue_duration_seconds_bucket") {
-		t.Error("no enqueue latency histogram")
+	text := metricsText(t, f.server.URL)
+	for _, want := range []string{"fgd_webhook_enqueue_duration_seconds_bucket", "fgd_build_info{"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %s in /metrics", want)
+		}
 	}
 }
 

@@ -92,6 +92,7 @@ func (h *SyncHandler) coalesce(ctx context.Context, log *slog.Logger, p SyncPayl
 	if err := h.Store.PutRecord(ctx, rec); err != nil {
 		return fgderr.Retryable(fgderr.Redis, "write sync record", err)
 	}
+	h.Metrics.coalesced(rec)
 	log.Info("sync coalesced into a follow-up", "follow_up", followUp.SyncID, "running", holder)
 	return nil
 }

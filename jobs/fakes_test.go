@@ -170,9 +170,12 @@ func (c *fakeCheckout) Commit(fabricPath string, change gitcache.Change, message
 	return c.head, nil
 }
 
-func (c *fakeCheckout) Push(context.Context) error {
+func (c *fakeCheckout) Push(ctx context.Context) error {
 	if c.r.beforePush != nil {
 		c.r.beforePush(c.r)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("push: %w", err) // as go-git's transport does
 	}
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()

@@ -62,6 +62,7 @@ type SyncHandler struct {
 	LockTTL   time.Duration
 	Attempts  int            // push attempts when the remote moves
 	TaskOpts  []asynq.Option // for follow-up tasks (the queue)
+	Metrics   *SyncMetrics   // nil: no metrics
 }
 
 // HandleSyncTask processes one sync task.
@@ -100,7 +101,7 @@ func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	err = (&syncRun{h: h, log: log, lease: l, fab: fab, p: p, rec: rec}).run(syncCtx)
-	return h.conclude(ctx, log, rec, explain(syncCtx, l, h.timeout(p), err))
+	return h.conclude(ctx, log, rec, explain(ctx, syncCtx, l, h.timeout(p), err))
 }
 
 // syncPayloadOf decodes the task; a scheduled sync takes its id from the
@@ -160,10 +161,15 @@ func (h *SyncHandler) attempts() int {
 var errSyncTimeout = errors.New("sync timeout")
 
 // explain says why the run failed when the cause lies outside it: the
-// lease was lost, or the sync timed out.
-func explain(syncCtx context.Context, l *lease, timeout time.Duration, err error) error {
+// worker is shutting down, the lease was lost, or the sync timed out.
+func explain(taskCtx, syncCtx context.Context, l *lease, timeout time.Duration, err error) error {
 	if err == nil {
 		return nil
+	}
+	if taskCtx.Err() != nil {
+		// asynq cancels a task's context when the worker's shutdown timeout
+		// runs out, and puts the task back in the queue: not a failure.
+		return fgderr.Retryable(fgderr.SyncCancelled, "the worker stopped before the sync finished; the task goes back to the queue and runs again", err)
 	}
 	if why := l.lost(); why != "" && fgderr.CodeOf(err) != fgderr.SyncFailed {
 		err = errLockLost(why, err)
@@ -179,6 +185,7 @@ func explain(syncCtx context.Context, l *lease, timeout time.Duration, err error
 // conclude turns the run's outcome into the record's final state and the
 // task's answer to asynq: nil, a retryable error, or SkipRetry.
 func (h *SyncHandler) conclude(ctx context.Context, log *slog.Logger, rec *store.Record, err error) error {
+	h.Metrics.stages(rec)
 	if err == nil {
 		h.finish(ctx, log, rec, rec.State, nil)
 		return nil
@@ -186,7 +193,10 @@ func (h *SyncHandler) conclude(ctx context.Context, log *slog.Logger, rec *store
 	// The GitHub side redacted secrets where the error was made.
 	issue := issueOf(err)
 	transient, _ := fgderr.IsTransient(err)
-	if transient && !finalAttempt(ctx) {
+	// A task interrupted by the worker's shutdown is requeued by asynq
+	// whatever its retry count.
+	interrupted := ctx.Err() != nil
+	if transient && (!finalAttempt(ctx) || interrupted) {
 		h.finish(ctx, log, rec, store.StateRetrying, &issue)
 		return err // asynq retries it; RetryDelay reads its RetryAfter
 	}

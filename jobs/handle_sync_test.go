@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -101,5 +102,27 @@ func TestLockHeldElsewhere(t *testing.T) {
 	}
 	if pushed, _ := e.remote.Pushed(); len(pushed) != 0 {
 		t.Fatalf("pushed %v while another sync held the lock", pushed)
+	}
+}
+
+// TestShutdownInterruptsWithoutFailing: when the worker's shutdown timeout
+// cancels a running sync, asynq puts the task back; its record says it is
+// retrying (FGD_3003), not failed, even on its last attempt, and nothing
+// is pushed.
+func TestShutdownInterruptsWithoutFailing(t *testing.T) {
+	st := newTestStore(t)
+	e := newSyncEnv(t, st, fabrics.Fabric{Name: "shutdown"}, map[string]string{"fab/raw/vpc-1.yaml": vpcYAML("vpc-1", 1001)})
+	ctx, cancel := context.WithCancel(t.Context())
+	e.remote.beforePush = func(*fakeRemote) { cancel() } // SIGTERM's timeout runs out mid-sync
+	err := e.run(ctx, SyncPayload{SyncID: "s-shutdown"})
+	if fgderr.CodeOf(err) != fgderr.SyncCancelled || errors.Is(err, asynq.SkipRetry) {
+		t.Fatalf("err = %v, want a retryable FGD_3003", err)
+	}
+	rec := e.record(t, "s-shutdown")
+	if rec.State != store.StateRetrying || len(rec.Errors) != 1 || rec.Errors[0].Code != fgderr.SyncCancelled {
+		t.Fatalf("record %s %+v, want retrying with FGD_3003", rec.State, rec.Errors)
+	}
+	if pushed, _ := e.remote.Pushed(); len(pushed) != 0 {
+		t.Fatalf("pushed %v after the shutdown", pushed)
 	}
 }

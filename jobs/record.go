@@ -74,6 +74,7 @@ func (h *SyncHandler) finish(ctx context.Context, log *slog.Logger, rec *store.R
 	if err := h.Store.PutRecord(wctx, rec); err != nil {
 		log.Error("could not write the sync record", "error", err)
 	}
+	h.Metrics.finished(rec)
 	attrs := []any{"state", state, "commit", rec.Commit, "attempt", rec.Attempt}
 	if issue != nil {
 		attrs = append(attrs, "code", issue.Code, "error", issue.Message)

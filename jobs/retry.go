@@ -20,7 +20,9 @@ const (
 // jitter, never earlier than a rate limit's reset, and a short wait for a
 // fabric lock.
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
-	if errors.Is(err, ErrWaitingForLock) {
+	if errors.Is(err, ErrWaitingForLock) || errors.Is(err, asynq.ErrLeaseExpired) {
+		// A lease-expired task's worker died; the lease already made it
+		// wait 30 s or more, so it runs again at once.
 		return time.Second + rand.N(time.Second)
 	}
 	backoff := retryBase << min(n, 10)
@@ -37,5 +39,9 @@ func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 }
 
 // IsFailure tells asynq which errors count as a failed attempt: waiting for
-// another sync of the fabric does not.
-func IsFailure(err error) bool { return !errors.Is(err, ErrWaitingForLock) }
+// another sync of the fabric does not, and neither does a worker that died
+// holding the task (its lease expired), so a crash never uses up a retry
+// and never archives a task whose record would then stay unfinished.
+func IsFailure(err error) bool {
+	return !errors.Is(err, ErrWaitingForLock) && !errors.Is(err, asynq.ErrLeaseExpired)
+}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/githedgehog/fgd-sync/fgderr"
 )
 
@@ -28,7 +30,20 @@ func TestRetryDelay(t *testing.T) {
 	if d := RetryDelay(5, ErrWaitingForLock, nil); d > 2*time.Second {
 		t.Fatalf("waiting for the lock: %s", d)
 	}
-	if IsFailure(ErrWaitingForLock) || !IsFailure(plain) {
-		t.Fatal("waiting for the lock must not count as a failure")
+	if d := RetryDelay(7, asynq.ErrLeaseExpired, nil); d > 2*time.Second {
+		t.Fatalf("a dead worker's task: %s, want it again at once", d)
+	}
+	for _, tc := range []struct {
+		err     error
+		failure bool
+	}{
+		{plain, true},
+		{ErrWaitingForLock, false},
+		{asynq.ErrLeaseExpired, false},
+		{fmt.Errorf("wrapped: %w", asynq.ErrLeaseExpired), false},
+	} {
+		if IsFailure(tc.err) != tc.failure {
+			t.Fatalf("IsFailure(%v) = %v, want %v", tc.err, !tc.failure, tc.failure)
+		}
 	}
 }

@@ -35,6 +35,8 @@ type Schedule struct {
 	// Prune, when set, keeps this worker's clone cache to the registry
 	// each time the schedule is read: at start and every refresh.
 	Prune *CachePruner
+	// Metrics, when set, gets each fabric's sync interval at every refresh.
+	Metrics *SyncMetrics
 }
 
 // GetConfigs returns the current schedule.
@@ -48,6 +50,7 @@ func (s *Schedule) GetConfigs() ([]*asynq.PeriodicTaskConfig, error) {
 	if s.Prune != nil {
 		s.Prune.Prune(ctx, list)
 	}
+	s.Metrics.SetFabrics(list)
 	health := asynq.NewTask(TypeHealth, nil, append([]asynq.Option{asynq.Queue(DefaultQueue), asynq.MaxRetry(0), asynq.Unique(HealthInterval)}, s.TaskOpts...)...)
 	configs := []*asynq.PeriodicTaskConfig{{Cronspec: "@every " + HealthInterval.String(), Task: health}}
 	for _, f := range list {

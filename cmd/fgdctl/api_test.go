@@ -17,6 +17,7 @@ import (
 	"github.com/hibiken/asynq"
 	"sigs.k8s.io/yaml"
 
+	"github.com/githedgehog/fgd-sync/access"
 	"github.com/githedgehog/fgd-sync/adminapi"
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/fgderr"
@@ -35,11 +36,16 @@ const testToken = "fgdctl-test-token-0123456789"
 // apiServer is the real admin API, with the real router, on a Redis of the
 // test's own; no worker runs, so the test writes what a worker would.
 type apiServer struct {
-	t     *testing.T
-	url   string
-	reg   *registry.Registry
-	store *store.Store
-	insp  *asynq.Inspector
+	t      *testing.T
+	url    string
+	reg    *registry.Registry
+	store  *store.Store
+	access *access.Store
+	insp   *asynq.Inspector
+	logs   *syncbuf.Buffer
+	// secrets are the token secrets the test has seen; none may appear in
+	// the server's logs.
+	secrets []string
 }
 
 func newAPIServer(t *testing.T) *apiServer {
@@ -54,19 +60,22 @@ func newAPIServer(t *testing.T) *apiServer {
 	t.Cleanup(func() { _ = rdb.Close() })
 	logs := &syncbuf.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	s := &apiServer{t: t, reg: registry.New(rdb, ""), store: store.New(rdb, ""), insp: asynq.NewInspectorFromRedisClient(rdb)}
+	s := &apiServer{t: t, reg: registry.New(rdb, ""), store: store.New(rdb, ""), access: access.New(rdb, access.Options{}),
+		insp: asynq.NewInspectorFromRedisClient(rdb), logs: logs, secrets: []string{testToken}}
 	queue := asynq.NewClientFromRedisClient(rdb)
 	pinger := handlers.RedisPinger(func(ctx context.Context) error { return rdb.Ping(ctx).Err() })
 	srv := httptest.NewServer(handlers.NewRouter(handlers.RouterConfig{
 		Webhook: http.NotFoundHandler(), Redis: pinger, Logger: log,
-		Admin: (&handlers.AdminAPI{Token: []byte(testToken), Registry: s.reg, Records: s.store, Queue: queue,
+		Admin: (&handlers.AdminAPI{Token: []byte(testToken), Access: s.access, Registry: s.reg, Records: s.store, Queue: queue,
 			Inspector: s.insp, Redis: pinger, Logger: log}).Routes(),
 	}))
 	t.Cleanup(srv.Close)
 	s.url = srv.URL
 	t.Cleanup(func() {
-		if strings.Contains(logs.String(), testToken) {
-			t.Error("the admin token appears in the server's logs")
+		for _, secret := range s.secrets {
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("a token (%.8s…) appears in the server's logs", secret)
+			}
 		}
 	})
 	return s
@@ -166,6 +175,11 @@ func TestReadCommandsRoundTrip(t *testing.T) {
 	if err := s.store.PutInventory(ctx, "dc1", inventory); err != nil {
 		t.Fatal(err)
 	}
+	code, out, errOut = s.fgdctl("token", "create", "ci-dc1", "--role", "trigger", "--fabrics", "dc1")
+	if code != 0 {
+		t.Fatalf("token create: exit %d\n%s", code, errOut)
+	}
+	s.secrets = append(s.secrets, strings.TrimSpace(out))
 
 	tests := []struct {
 		name   string
@@ -183,6 +197,9 @@ func TestReadCommandsRoundTrip(t *testing.T) {
 		{"resources", []string{"resources", "dc1"}, "/api/v1/fabrics/dc1/resources", func() any { return &adminapi.ResourceList{} }, "KIND", "managed/switches/leaf-1.yaml"},
 		{"resources of a kind", []string{"resources", "dc1", "--kind", "VPC"}, "/api/v1/fabrics/dc1/resources?kind=VPC", func() any { return &adminapi.ResourceList{} }, "KIND", "vpc-1"},
 		{"health", []string{"health"}, "/api/v1/health", func() any { return &adminapi.Health{} }, "redis", "queue pending"},
+		{"token list", []string{"token", "list"}, "/api/v1/tokens", func() any { return &access.TokenList{} }, "NAME", "ci-dc1"},
+		{"audit", []string{"audit"}, "/api/v1/audit?limit=100", func() any { return &access.AuditLog{} }, "TIME", "/api/v1/tokens"},
+		{"audit of a fabric", []string{"audit", "--fabric", "lab", "--limit", "5"}, "/api/v1/audit?fabric=lab&limit=5", func() any { return &access.AuditLog{} }, "TIME", "lab"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -359,11 +376,20 @@ func TestCompleteFabricNames(t *testing.T) {
 			t.Fatalf("fabric add: %d %s", code, errOut)
 		}
 	}
-	for _, args := range [][]string{{"fabric", "get", ""}, {"sync", ""}, {"syncs", "--limit", "3", ""}} {
+	for _, args := range [][]string{{"fabric", "get", ""}, {"sync", ""}, {"syncs", "--limit", "3", ""},
+		{"token", "create", "ci", "--fabrics", ""}, {"audit", "--fabric", ""}} {
 		code, out, _ := s.fgdctl(append([]string{"__complete"}, args...)...)
 		if code != 0 || !strings.Contains(out, "dc1\tacme/dc1") || !strings.Contains(out, "lab\tacme/lab") {
 			t.Fatalf("__complete %v: exit %d\n%s", args, code, out)
 		}
+	}
+	code, secret, errOut := s.fgdctl("token", "create", "ci-dc1", "--role", "trigger", "--fabrics", "dc1")
+	if code != 0 {
+		t.Fatalf("token create: %d %s", code, errOut)
+	}
+	s.secrets = append(s.secrets, strings.TrimSpace(secret))
+	if code, out, _ := s.fgdctl("__complete", "token", "rm", ""); code != 0 || !strings.Contains(out, "ci-dc1\ttrigger on dc1") {
+		t.Fatalf("__complete token rm: exit %d\n%s", code, out)
 	}
 	// Without a token there is nothing to ask: no names, no error.
 	if code, out, _ := fgdctl("__complete", "fabric", "get", ""); code != 0 || strings.Contains(out, "dc1") {

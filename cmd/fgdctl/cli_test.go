@@ -52,7 +52,7 @@ func TestHelpEverywhere(t *testing.T) {
 		seen[strings.Join(p, " ")] = true
 	}
 	// The walk must reach the deepest commands, or the test proves little.
-	for _, want := range []string{"fabric add", "fabric rm", "sync", "health", "version", "completion fish", "validate"} {
+	for _, want := range []string{"fabric add", "fabric rm", "sync", "health", "version", "completion fish", "validate", "token create", "token rm", "audit"} {
 		if !seen[want] {
 			t.Fatalf("the command walk missed %q; it found %v", want, paths)
 		}
@@ -104,6 +104,18 @@ func TestLocalExitCodes(t *testing.T) {
 		{"bad sync interval", []string{"fabric", "add", "--name", "dc1", "--repository", "a/b", "--sync-interval", "often", "--token", "t"}, exitUsage},
 		{"limit out of range", []string{"syncs", "dc1", "--limit", "0", "--token", "t"}, exitUsage},
 		{"not an http URL", []string{"health", "--url", "ftp://x", "--token", "t"}, exitUsage},
+		{"token without subcommand", []string{"token", "--token", "t"}, exitUsage},
+		{"token create without a name", []string{"token", "create", "--role", "read", "--fabrics", "dc1", "--token", "t"}, exitUsage},
+		{"token create without a role", []string{"token", "create", "ci", "--fabrics", "dc1", "--token", "t"}, exitUsage},
+		{"token create with an unknown role", []string{"token", "create", "ci", "--role", "owner", "--fabrics", "dc1", "--token", "t"}, exitUsage},
+		{"token create without fabrics", []string{"token", "create", "ci", "--role", "read", "--token", "t"}, exitUsage},
+		{"token create with a bad lifetime", []string{"token", "create", "ci", "--role", "read", "--fabrics", "dc1", "--expires-in", "soon", "--token", "t"}, exitUsage},
+		{"token create living too long", []string{"token", "create", "ci", "--role", "read", "--fabrics", "dc1", "--expires-in", "9000h", "--token", "t"}, exitUsage},
+		{"token list with an argument", []string{"token", "list", "ci", "--token", "t"}, exitUsage},
+		{"token rm without a name", []string{"token", "rm", "--token", "t"}, exitUsage},
+		{"token create without a token", []string{"token", "create", "ci", "--role", "read", "--fabrics", "dc1"}, exitUsage},
+		{"audit limit out of range", []string{"audit", "--limit", "1001", "--token", "t"}, exitUsage},
+		{"audit with an argument", []string{"audit", "dc1", "--token", "t"}, exitUsage},
 		{"validate rejects a file", []string{"validate", bad}, exitRejected},
 		{"ingest rejects a file, flags after the folder", []string{"ingest", fgd, "--dry-run", "-o", "json"}, exitRejected},
 	}
@@ -194,7 +206,8 @@ func TestCompletionScripts(t *testing.T) {
 
 // TestLinksNoServerCode keeps fgdctl a client (docs/architecture.md): it
 // shares types with the server through adminapi and syncrecord, but links
-// no Redis, queue, git or server package.
+// no Redis, queue, git, Prometheus or server package (the token and audit
+// bodies are adminapi's, which access aliases).
 func TestLinksNoServerCode(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
 	if err != nil {
@@ -203,7 +216,8 @@ func TestLinksNoServerCode(t *testing.T) {
 	for _, dep := range strings.Fields(string(out)) {
 		for _, banned := range []string{"github.com/redis/", "github.com/hibiken/", "github.com/go-git/go-git/v5/plumbing/transport",
 			"github.com/githedgehog/fgd-sync/store", "github.com/githedgehog/fgd-sync/jobs", "github.com/githedgehog/fgd-sync/github",
-			"github.com/githedgehog/fgd-sync/handlers", "github.com/githedgehog/fgd-sync/registry"} {
+			"github.com/githedgehog/fgd-sync/handlers", "github.com/githedgehog/fgd-sync/registry",
+			"github.com/prometheus/", "github.com/githedgehog/fgd-sync/access"} {
 			if strings.HasPrefix(dep, banned) {
 				t.Errorf("fgdctl links %s", dep)
 			}

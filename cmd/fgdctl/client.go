@@ -39,7 +39,7 @@ type clientFlags struct {
 
 func (f *clientFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.url, "url", "", "fgd-sync server URL (env "+envURL+", default "+defaultURL+")")
-	fs.StringVar(&f.token, "token", "", "admin token (env "+envToken+")")
+	fs.StringVar(&f.token, "token", "", "API token: the admin token or a scoped one (env "+envToken+")")
 }
 
 // client builds the admin client; a missing token or a bad URL is a usage

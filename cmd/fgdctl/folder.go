@@ -1,15 +1,17 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path"
 
 	"github.com/spf13/pflag"
 
+	"github.com/githedgehog/fgd-sync/fgderr"
 	"github.com/githedgehog/fgd-sync/ingestion"
+	"github.com/githedgehog/fgd-sync/internal/fabricdir"
 )
 
 // limitFlags are the ingestion options of ingest and validate.
@@ -52,33 +54,32 @@ func openFabricDir(dir string) (*os.Root, error) {
 	return os.OpenRoot(dir)
 }
 
-// rootWriter applies a plan inside an os.Root.
-type rootWriter struct{ root *os.Root }
-
-func (w rootWriter) WriteFile(name string, data []byte) error {
-	if err := w.root.MkdirAll(path.Dir(name), 0o755); err != nil {
+// applyPlan writes and removes the plan's files in dir, then removes the
+// folders below prune that it emptied, as git would. No symlink below dir is
+// followed: a symlinked folder fails with FGD_2003 before anything is
+// written, and a symlinked file is replaced, never written through.
+func applyPlan(ctx context.Context, dir string, plan *ingestion.Plan, prune ...string) error {
+	d, err := fabricdir.Open(dir, fabricdir.Options{})
+	if err != nil {
 		return err
 	}
-	return w.root.WriteFile(name, data, 0o644)
-}
-
-func (w rootWriter) Remove(name string) error { return w.root.Remove(name) }
-
-// pruneEmptyDirs removes folders below dir that ingestion emptied, as git
-// would; dir itself stays.
-func pruneEmptyDirs(root *os.Root, dir string) {
-	var dirs []string
-	_ = fs.WalkDir(root.FS(), dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && p != dir {
-			dirs = append(dirs, p)
+	defer d.Close()
+	writes := make([]fabricdir.File, len(plan.Writes))
+	for i, w := range plan.Writes {
+		writes[i] = fabricdir.File{Path: w.Path, Data: w.Content}
+	}
+	if err := d.Apply(ctx, writes, plan.Removes); err != nil {
+		if errors.Is(err, fabricdir.ErrSymlink) {
+			return fmt.Errorf("%s %w", fgderr.Symlink, err)
 		}
-		return nil
-	})
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if entries, err := fs.ReadDir(root.FS(), dirs[i]); err == nil && len(entries) == 0 {
-			_ = root.Remove(dirs[i])
+		return err
+	}
+	for _, sub := range prune {
+		if err := d.PruneEmpty(sub); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // printIssues writes a plan's errors and warnings, one a line.

@@ -47,11 +47,9 @@ Exit codes: 0 nothing rejected; 1 some files rejected; 2 a usage error.`,
 			}
 			ingested := time.Now().UTC()
 			if !dryRun {
-				if err := ingestion.Apply(plan, rootWriter{root}); err != nil {
+				if err := applyPlan(cmd.Context(), args[0], plan, ingestion.RawDir, ingestion.ManagedDir); err != nil {
 					return fmt.Errorf("apply: %w", err)
 				}
-				pruneEmptyDirs(root, ingestion.RawDir)
-				pruneEmptyDirs(root, ingestion.ManagedDir)
 			}
 			finished := time.Now().UTC()
 			// The record a sync would write; a dry run is validate-only:

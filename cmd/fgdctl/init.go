@@ -19,7 +19,7 @@ func newInitCommand(e *env) *cobra.Command {
 where they are missing; it changes nothing that exists.`,
 		Example: `  fgdctl init ./dc1 --fabric dc1`,
 		Args:    exactArgs(1, "exactly one folder"),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return usageErrorf("init: %v", err)
@@ -41,7 +41,7 @@ where they are missing; it changes nothing that exists.`,
 			if err != nil {
 				return fmt.Errorf("init: %w", err)
 			}
-			if err := ingestion.Apply(plan, rootWriter{root}); err != nil {
+			if err := applyPlan(cmd.Context(), dir, plan); err != nil {
 				return fmt.Errorf("init: %w", err)
 			}
 			for _, w := range plan.Writes {

@@ -1,6 +1,6 @@
 // Command fgdctl is fgd-sync's command-line tool: the FGD rules on a local
 // folder (init, ingest, validate) and the client of the admin API (fabrics,
-// syncs, records, resources, health).
+// syncs, records, resources, health, tokens, audit).
 //
 // Each command lives in its own file; newRootCommand assembles the tree.
 package main
@@ -95,7 +95,8 @@ func newRootCommand(e *env) *cobra.Command {
 		Use:   "fgdctl",
 		Short: "fgd-sync's command-line tool",
 		Long: `fgdctl applies the FGD rules to a local folder (init, ingest, validate) and is the
-client of fgd-sync's admin API (fabric, sync, status, syncs, resources, health).
+client of fgd-sync's admin API (fabric, sync, status, syncs, resources, health,
+token, audit).
 
 The admin commands read HEDGEHOG_FGD_URL and HEDGEHOG_FGD_ADMIN_TOKEN, or --url and
 --token. Read commands print a table, or -o json / -o yaml for scripts.
@@ -120,7 +121,7 @@ sync, an API error); 2 a usage error.`,
 		root.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{newFabricCommand(e), newSyncCommand(e), newStatusCommand(e),
-		newSyncsCommand(e), newResourcesCommand(e), newHealthCommand(e)} {
+		newSyncsCommand(e), newResourcesCommand(e), newHealthCommand(e), newTokenCommand(e), newAuditCommand(e)} {
 		c.GroupID = groupAdmin
 		root.AddCommand(c)
 	}

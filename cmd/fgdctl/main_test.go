@@ -217,3 +217,71 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("oversized: %d %q", code, out)
 	}
 }
+
+// TestIngestNeverFollowsSymlinks plants real symlinks out of the folder where
+// ingest writes: the outside stays byte for byte.
+func TestIngestNeverFollowsSymlinks(t *testing.T) {
+	tests := []struct {
+		name     string
+		plant    func(t *testing.T, dir, outside string)
+		wantCode int
+		wantErr  string // on stderr
+		wantVPC  bool   // managed/vpcs/vpc-1.yaml is the regular file
+	}{
+		{
+			name: "managed is a symlink to a folder outside",
+			plant: func(t *testing.T, dir, outside string) {
+				if err := os.RemoveAll(filepath.Join(dir, "managed")); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink("../outside", filepath.Join(dir, "managed")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantCode: exitRejected, wantErr: "fgdctl: apply: FGD_2003 write managed/vpcs/vpc-1.yaml",
+		},
+		{
+			name: "the managed file is a symlink to a file outside",
+			plant: func(t *testing.T, dir, outside string) {
+				if err := os.MkdirAll(filepath.Join(dir, "managed", "vpcs"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink("../../../outside/vpcs/vpc-1.yaml", filepath.Join(dir, "managed", "vpcs", "vpc-1.yaml")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantCode: exitRejected, wantErr: "FGD_2003", wantVPC: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			top := t.TempDir()
+			dir, outside := filepath.Join(top, "dc1"), filepath.Join(top, "outside")
+			write(t, filepath.Join(outside, "vpcs", "vpc-1.yaml"), "outside: keep\n")
+			if code, _, stderr := fgdctl("init", dir); code != 0 {
+				t.Fatalf("init: %s", stderr)
+			}
+			write(t, filepath.Join(dir, "raw", "vpcs.yaml"), goodVPC)
+			tc.plant(t, dir, outside)
+			before := snapshot(t, outside)
+			code, _, stderr := fgdctl("ingest", dir)
+			if code != tc.wantCode || !strings.Contains(stderr, tc.wantErr) {
+				t.Fatalf("exit %d, stderr %q; want %d with %q", code, stderr, tc.wantCode, tc.wantErr)
+			}
+			after := snapshot(t, outside)
+			if len(after) != len(before) || after["vpcs/vpc-1.yaml"] != before["vpcs/vpc-1.yaml"] {
+				t.Fatalf("outside changed: %v -> %v", before, after)
+			}
+			info, err := os.Lstat(filepath.Join(dir, "managed", "vpcs", "vpc-1.yaml"))
+			if tc.wantVPC {
+				got, _ := os.ReadFile(filepath.Join(dir, "managed", "vpcs", "vpc-1.yaml"))
+				if err != nil || !info.Mode().IsRegular() || !strings.Contains(string(got), "vpc-1") {
+					t.Fatalf("managed file: %v %v %q", info, err, got)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "raw", "vpcs.yaml")); tc.wantVPC == (err == nil) {
+				t.Fatalf("raw file present=%v, want %v", err == nil, !tc.wantVPC)
+			}
+		})
+	}
+}

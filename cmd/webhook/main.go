@@ -1,6 +1,7 @@
 // Command webhook is fgd-sync's HTTP server: the GitHub webhook receiver,
-// health, readiness and metrics. With no HEDGEHOG_FGD_REDIS_URL it runs on an
-// embedded in-memory Redis with a worker inside, for development.
+// the admin API, the dashboard, health, readiness and metrics. With no
+// HEDGEHOG_FGD_REDIS_URL it runs on an embedded in-memory Redis with a worker
+// inside, for development. `fgd-webhook healthcheck` probes a running one.
 package main
 
 import (
@@ -15,18 +16,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynqmon"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
+	"github.com/githedgehog/fgd-sync/app"
 	"github.com/githedgehog/fgd-sync/config"
-	"github.com/githedgehog/fgd-sync/handlers"
-	"github.com/githedgehog/fgd-sync/registry"
-	"github.com/githedgehog/fgd-sync/service"
-	"github.com/githedgehog/fgd-sync/store"
-	"github.com/githedgehog/fgd-sync/worker"
 )
+
+const program = "fgd-webhook"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -36,139 +30,117 @@ func main() {
 
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	proc, code := service.Boot(config.RoleWebhook, "fgd-webhook", args, getenv, stdout, stderr)
+	if len(args) > 0 && args[0] == app.HealthCheckCommand {
+		return app.HealthCheck(ctx, config.RoleWebhook, program, args[1:], getenv, stderr)
+	}
+	proc, code := app.Boot(ctx, config.RoleWebhook, program, args, getenv, stdout, stderr)
 	if proc == nil {
 		return code
 	}
-	cfg, log, fabricList, rdb := proc.Config, proc.Log, proc.Fabrics, proc.Redis
-	defer rdb.Close()
-
+	defer proc.Close()
+	cfg, log := proc.Config, proc.Log
 	if cfg.Embedded() {
-		if err := fillDevCredentials(&cfg, stderr); err != nil {
-			fmt.Fprintln(stderr, "fgd-webhook:", err)
-			return 1
-		}
 		log.Warn("RUNNING ON THE EMBEDDED IN-MEMORY REDIS: queued jobs, fabrics and sync records do not survive a restart. "+
-			"Set "+config.VarRedisURL+" in production.", "embedded_redis", "redis://"+rdb.Embedded.Addr())
+			"Set "+config.VarRedisURL+" in production.", "embedded_redis", "redis://"+proc.Redis.Embedded.Addr())
 	}
-	fabricRegistry := registry.New(rdb.Client, "")
-	service.UpsertFabrics(ctx, fabricRegistry, fabricList, log)
-	st := store.New(rdb.Client, "")
-	pinger := handlers.RedisPinger(func(ctx context.Context) error { return rdb.Client.Ping(ctx).Err() })
-	connOpt, err := service.RedisConnOpt(cfg, rdb)
+	metrics := app.NewMetrics()
+	webhook, err := app.NewWebhook(proc, metrics)
 	if err != nil {
-		fmt.Fprintln(stderr, "fgd-webhook: configuration error:", err)
+		fmt.Fprintf(stderr, "%s: %v\n", program, err)
+		return app.ExitCode(err)
+	}
+	defer webhook.Close()
+
+	servers, err := listen(cfg, webhook, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", program, err)
 		return 2
 	}
-	monitoring := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: connOpt, ReadOnly: cfg.DashboardReadOnly})
-	defer monitoring.Close()
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	queue := asynq.NewClientFromRedisClient(rdb.Client)
-
-	secrets := make([][]byte, len(cfg.WebhookSecrets))
-	for i, s := range cfg.WebhookSecrets {
-		secrets[i] = []byte(s.Reveal())
-	}
-	rc := handlers.RouterConfig{
-		Webhook: &handlers.WebhookHandler{
-			Secrets: secrets,
-			Fabrics: fabricRegistry,
-			Queue:   queue,
-			Metrics: handlers.NewMetrics(reg),
-			Logger:  log,
-		},
-		Redis:  pinger,
-		Logger: log,
-		Admin: (&handlers.AdminAPI{
-			Token: []byte(cfg.AdminToken.Reveal()), Registry: fabricRegistry, Records: st, Queue: queue,
-			Inspector: asynq.NewInspectorFromRedisClient(rdb.Client), Redis: pinger, Logger: log.With("component", "admin"),
-		}).Routes(),
-		Monitoring: handlers.BasicAuth([]byte(cfg.AdminToken.Reveal()), monitoring),
-	}
-	if cfg.MetricsEnabled {
-		rc.Gatherer = reg
-	}
-
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		fmt.Fprintf(stderr, "fgd-webhook: %s: cannot listen on %s: %v\n", config.VarListenAddr, cfg.ListenAddr, err)
-		return 2
-	}
-	srv := &http.Server{
-		Handler:           handlers.NewRouter(rc),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-
-	workerDone := make(chan error, 1)
-	workerCtx, stopWorker := context.WithCancel(ctx)
-	defer stopWorker()
+	var embedded *app.Worker
 	if cfg.Embedded() {
-		wopts, err := service.Worker(cfg, rdb.Client, connOpt, fabricRegistry, log.With("process", "embedded-worker"), reg)
-		if err != nil {
-			fmt.Fprintln(stderr, "fgd-webhook:", err)
-			return service.ExitCode(err)
+		if embedded, err = app.NewEmbeddedWorker(proc, metrics); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", program, err)
+			return app.ExitCode(err)
 		}
-		go func() { workerDone <- worker.Run(workerCtx, wopts) }()
+	}
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker()
+	workerDone := make(chan error, 1)
+	if embedded != nil {
+		go func() { workerDone <- embedded.Run(workerCtx) }()
 	} else {
 		workerDone <- nil
 	}
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	base := "http://" + displayAddr(ln.Addr())
-	log.Info("webhook server listening", "addr", ln.Addr().String(),
-		"webhook_url", base+"/webhooks/github", "health_url", base+"/healthz", "metrics_enabled", cfg.MetricsEnabled)
+	serveErr := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() { serveErr <- s.srv.Serve(s.ln) }()
+	}
+	base := "http://" + displayAddr(servers[0].ln.Addr())
 	if cfg.Embedded() {
 		fmt.Fprintf(stderr, "\nfgd-sync is running (development mode)\n  webhook:   %s/webhooks/github\n  admin API: %s/api/v1/fabrics\n  dashboard: %s/monitoring/\n  health:    %s/healthz\n  ready:     %s/readyz\n  metrics:   %s/metrics\n\n",
 			base, base, base, base, base, base)
 	}
 
+	code = 0
 	select {
 	case err := <-serveErr:
 		log.Error("webhook server stopped", "error", err)
-		return 1
+		code = 1
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		log.Warn("http shutdown incomplete", "error", err)
+	for _, s := range servers {
+		if err := s.srv.Shutdown(shutdownCtx); err != nil {
+			log.Warn("http shutdown incomplete", "addr", s.ln.Addr().String(), "error", err)
+		}
 	}
 	stopWorker()
 	if err := <-workerDone; err != nil {
 		log.Error("embedded worker failed", "error", err)
 	}
-	return 0
+	return code
 }
 
-// fillDevCredentials generates the webhook secret and admin token that
-// development mode needs and were not given, and shows them on the terminal
-// (not in the structured log).
-func fillDevCredentials(cfg *config.Config, terminal io.Writer) error {
-	if len(cfg.WebhookSecrets) == 0 {
-		s, err := service.RandomToken()
-		if err != nil {
-			return err
-		}
-		cfg.WebhookSecrets = []config.Secret{config.Secret(s)}
-		fmt.Fprintf(terminal, "generated webhook secret (development only): %s\n", s)
+// server is one listener and what it serves.
+type server struct {
+	ln  net.Listener
+	srv *http.Server
+}
+
+// listen opens the public listener and, when configured, the admin one.
+func listen(cfg config.Config, webhook *app.Webhook, log *slog.Logger) ([]server, error) {
+	type want struct {
+		name, variable, addr string
+		handler              http.Handler
 	}
-	if cfg.AdminToken == "" {
-		s, err := service.RandomToken()
-		if err != nil {
-			return err
-		}
-		cfg.AdminToken = config.Secret(s)
-		fmt.Fprintf(terminal, "generated admin token (development only):    %s\n", s)
+	wants := []want{{"webhook server", config.VarListenAddr, cfg.ListenAddr, webhook.Handler()}}
+	if h := webhook.AdminHandler(); h != nil {
+		wants = append(wants, want{"admin server", config.VarAdminListenAddr, cfg.AdminListenAddr, h})
 	}
-	return nil
+	var out []server
+	for _, w := range wants {
+		ln, err := net.Listen("tcp", w.addr)
+		if err != nil {
+			for _, s := range out {
+				_ = s.ln.Close()
+			}
+			return nil, &config.Error{Var: w.variable, Msg: fmt.Sprintf("cannot listen on %s: %v", w.addr, err)}
+		}
+		out = append(out, server{ln: ln, srv: &http.Server{
+			Handler:           w.handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}})
+		base := "http://" + displayAddr(ln.Addr())
+		log.Info(w.name+" listening", "addr", ln.Addr().String(), "base_url", base, "metrics_enabled", cfg.MetricsEnabled)
+	}
+	return out, nil
 }
 
 // displayAddr turns ":8080" into "localhost:8080" for printed URLs.

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/githedgehog/fgd-sync/internal/gittest"
 	"github.com/githedgehog/fgd-sync/internal/syncbuf"
+	"github.com/githedgehog/fgd-sync/internal/testredis"
 )
 
 func TestBadConfigurationExitsTwo(t *testing.T) {
@@ -87,6 +89,7 @@ func TestMakeRun(t *testing.T) {
 		"HEDGEHOG_FGD_ADMIN_TOKEN="+adminToken,
 		"HEDGEHOG_FGD_FABRICS_FILE="+fabricsFile,
 		"HEDGEHOG_FGD_DATA_DIR="+t.TempDir(),
+		"HEDGEHOG_FGD_GIT_ALLOWED_URLS="+git.URL+"/",
 	)
 	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -192,4 +195,65 @@ func freePort(t *testing.T) string {
 	defer l.Close()
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	return port
+}
+
+// TestTwoListeners runs the server with HEDGEHOG_FGD_ADMIN_LISTEN_ADDR: the
+// admin API answers only on the admin listener; `healthcheck` reports the
+// running server ready; cancelling the context (SIGTERM) exits 0.
+func TestTwoListeners(t *testing.T) {
+	rs := testredis.New(t)
+	public, admin := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+	env := map[string]string{
+		"HEDGEHOG_FGD_REDIS_URL": rs.URL, "HEDGEHOG_FGD_GITHUB_WEBHOOK_SECRET": "two-listeners-secret",
+		"HEDGEHOG_FGD_ADMIN_TOKEN": "two-listeners-token", "HEDGEHOG_FGD_LISTEN_ADDR": public, "HEDGEHOG_FGD_ADMIN_LISTEN_ADDR": admin,
+	}
+	getenv := func(k string) string { return env[k] }
+	var stdout, stderr syncbuf.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, nil, getenv, &stdout, &stderr) }()
+	defer func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("exit %d: %s", code, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("the server did not stop")
+		}
+	}()
+	get := func(addr string) int {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/fabrics", nil)
+		req.Header.Set("Authorization", "Bearer two-listeners-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for get(admin) != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatalf("the admin listener never answered: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := get(public); code != http.StatusNotFound {
+		t.Fatalf("the public listener answered %d for the admin API, want 404", code)
+	}
+	var probeErr bytes.Buffer
+	if code := run(context.Background(), []string{"healthcheck"}, getenv, io.Discard, &probeErr); code != 0 {
+		t.Fatalf("healthcheck: exit %d %s", code, probeErr.String())
+	}
+}
+
+// TestVersion: --version needs no configuration and names the build.
+func TestVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"--version"}, func(string) string { return "" }, &stdout, &stderr)
+	if code != 0 || !strings.HasPrefix(stdout.String(), "fgd-webhook ") || !strings.Contains(stdout.String(), "commit") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
 }

@@ -1,27 +1,22 @@
 // Command worker is fgd-sync's asynq server: it consumes sync tasks from
-// Redis. Run as many replicas as you like.
+// Redis, and serves /healthz and /metrics on HEDGEHOG_FGD_WORKER_METRICS_ADDR.
+// Run as many replicas as you like. `fgd-worker healthcheck` probes a
+// running one.
 package main
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
+	"github.com/githedgehog/fgd-sync/app"
 	"github.com/githedgehog/fgd-sync/config"
-	"github.com/githedgehog/fgd-sync/registry"
-	"github.com/githedgehog/fgd-sync/service"
-	"github.com/githedgehog/fgd-sync/worker"
 )
+
+const program = "fgd-worker"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -29,43 +24,25 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
+// run is main without the process: it returns the exit code. Cancelling ctx
+// is SIGTERM: no new tasks, and the running ones get
+// HEDGEHOG_FGD_SHUTDOWN_TIMEOUT to finish before they go back to the queue.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	proc, code := service.Boot(config.RoleWorker, "fgd-worker", args, getenv, stdout, stderr)
+	if len(args) > 0 && args[0] == app.HealthCheckCommand {
+		return app.HealthCheck(ctx, config.RoleWorker, program, args[1:], getenv, stderr)
+	}
+	proc, code := app.Boot(ctx, config.RoleWorker, program, args, getenv, stdout, stderr)
 	if proc == nil {
 		return code
 	}
-	cfg, log, fabricList, rdb := proc.Config, proc.Log, proc.Fabrics, proc.Redis
-	defer rdb.Close()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	fabricRegistry := registry.New(rdb.Client, "")
-	service.UpsertFabrics(ctx, fabricRegistry, fabricList, log)
-	connOpt, err := service.RedisConnOpt(cfg, rdb)
+	defer proc.Close()
+	w, err := app.NewWorker(proc, app.NewMetrics())
 	if err != nil {
-		fmt.Fprintln(stderr, "fgd-worker: configuration error:", err)
-		return 2
+		fmt.Fprintf(stderr, "%s: %v\n", program, err)
+		return app.ExitCode(err)
 	}
-	opts, err := service.Worker(cfg, rdb.Client, connOpt, fabricRegistry, log, reg)
-	if err != nil {
-		fmt.Fprintln(stderr, "fgd-worker:", err)
-		return service.ExitCode(err)
-	}
-	if cfg.WorkerMetricsAddr != "" && cfg.MetricsEnabled {
-		ln, err := net.Listen("tcp", cfg.WorkerMetricsAddr)
-		if err != nil {
-			fmt.Fprintf(stderr, "fgd-worker: %s: cannot listen on %s: %v\n", config.VarWorkerMetricsAddr, cfg.WorkerMetricsAddr, err)
-			return 2
-		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"status":"ok"}`)) })
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		defer srv.Close()
-		log.Info("worker metrics listening", "addr", ln.Addr().String())
-	}
-	if err := worker.Run(ctx, opts); err != nil {
-		log.Error("worker failed", "error", err)
+	if err := w.Run(ctx); err != nil {
+		proc.Log.Error("worker failed", "error", err)
 		return 1
 	}
 	return 0

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,7 @@ func TestWorkerNeedsRedisURL(t *testing.T) {
 // Redis and stops it the way SIGTERM does, by cancelling its context.
 func TestWorkerStartsAndStopsGracefully(t *testing.T) {
 	rs := testredis.New(t)
-	env := map[string]string{"HEDGEHOG_FGD_REDIS_URL": rs.URL, "HEDGEHOG_FGD_WORKER_POOL_SIZE": "2"}
+	env := map[string]string{"HEDGEHOG_FGD_REDIS_URL": rs.URL, "HEDGEHOG_FGD_WORKER_POOL_SIZE": "2", "HEDGEHOG_FGD_WORKER_METRICS_ADDR": "127.0.0.1:0"}
 	var stdout, stderr syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -54,10 +55,38 @@ func TestWorkerBadAppKeyExitsTwo(t *testing.T) {
 	if err := os.WriteFile(key, []byte("not a key"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"HEDGEHOG_FGD_REDIS_URL": rs.URL, "HEDGEHOG_FGD_GITHUB_APP_ID": "12", "HEDGEHOG_FGD_GITHUB_APP_PRIVATE_KEY_FILE": key}
+	env := map[string]string{"HEDGEHOG_FGD_REDIS_URL": rs.URL, "HEDGEHOG_FGD_WORKER_METRICS_ADDR": "127.0.0.1:0", "HEDGEHOG_FGD_GITHUB_APP_ID": "12", "HEDGEHOG_FGD_GITHUB_APP_PRIVATE_KEY_FILE": key}
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr)
 	if code != 2 || !strings.Contains(stderr.String(), "HEDGEHOG_FGD_GITHUB_APP_PRIVATE_KEY_FILE") {
 		t.Fatalf("exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestWorkerBusyHealthPortExitsTwo: a health address that cannot be listened
+// on is a configuration error naming the variable.
+func TestWorkerBusyHealthPortExitsTwo(t *testing.T) {
+	rs := testredis.New(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	env := map[string]string{"HEDGEHOG_FGD_REDIS_URL": rs.URL, "HEDGEHOG_FGD_WORKER_METRICS_ADDR": busy.Addr().String()}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "HEDGEHOG_FGD_WORKER_METRICS_ADDR") {
+		t.Fatalf("exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestVersion: --version needs no configuration and names the build.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"-log-level", "debug", "--version"}} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr)
+		if code != 0 || !strings.HasPrefix(stdout.String(), "fgd-worker ") || !strings.Contains(stdout.String(), "commit") {
+			t.Fatalf("%v: exit %d, stdout %q, stderr %q", args, code, stdout.String(), stderr.String())
+		}
 	}
 }

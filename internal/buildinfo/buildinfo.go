@@ -1,7 +1,8 @@
 // Package buildinfo says which build of fgd-sync is running: the version
 // and commit the build stamped into the binary, and the Go toolchain. The
 // binaries print it for --version, log it first, serve it on /version and
-// export it as fgd_build_info.
+// export it as fgd_build_info (package buildinfometrics, so that this one,
+// which fgdctl links, needs no Prometheus).
 package buildinfo
 
 import (
@@ -9,8 +10,6 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Version and Commit are set by the build:
@@ -81,23 +80,4 @@ func (i Info) String() string {
 // LogValue lets a logger record the build as one group: slog.Any("build", info).
 func (i Info) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("version", i.Version), slog.String("commit", i.Commit), slog.String("go", i.Go))
-}
-
-// Register exports the build as the gauge fgd_build_info{version,commit,go}
-// = 1 on reg, the usual Prometheus way to join a build to other series.
-func Register(reg prometheus.Registerer) error {
-	return register(reg, Get())
-}
-
-func register(reg prometheus.Registerer, info Info) error {
-	g := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name:        "fgd_build_info",
-		Help:        "The running build of fgd-sync; always 1.",
-		ConstLabels: prometheus.Labels{"version": info.Version, "commit": info.Commit, "go": info.Go},
-	})
-	g.Set(1)
-	if err := reg.Register(g); err != nil {
-		return fmt.Errorf("register fgd_build_info: %w", err)
-	}
-	return nil
 }

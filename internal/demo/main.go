@@ -124,6 +124,7 @@ func main() {
 		"HEDGEHOG_FGD_GITHUB_WEBHOOK_SECRET="+secret,
 		"HEDGEHOG_FGD_FABRICS_FILE="+fabricsFile,
 		"HEDGEHOG_FGD_DATA_DIR="+filepath.Join(dir, "cache"),
+		"HEDGEHOG_FGD_GIT_ALLOWED_URLS="+git.URL+"/", // the loopback git server only
 	)
 	out := &syncbuf.Buffer{}
 	server.Stdout, server.Stderr = out, out

@@ -1,0 +1,177 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/redisconn"
+)
+
+// ErrNotReplicated means an enqueue reached the master but WAIT did not see
+// it on enough replicas in time. The task may still run: the caller answers
+// 503, and a redelivery under the same id is a safe duplicate.
+var ErrNotReplicated = errors.New("the enqueue is not confirmed on enough replicas")
+
+// replicatedPoolSize bounds the connections one webhook process holds for
+// replicated enqueues: each request borrows one for its enqueue and its WAIT.
+const replicatedPoolSize = 32
+
+// barrierKey is written when a task already existed, so that WAIT has a
+// write of this connection to wait for; see EnqueueContext.
+const barrierKey = "fgd:replication-barrier"
+
+// replicatedQueue enqueues tasks and acknowledges them only once WAIT says
+// that minReplicas replicas hold them. WAIT counts the writes of the
+// connection it is sent on, so each enqueue borrows an asynq client over a
+// go-redis client of exactly one connection, and sends its WAIT there.
+type replicatedQueue struct {
+	conn        *redisconn.Conn
+	minReplicas int
+	timeout     time.Duration
+
+	idle  chan *ackClient
+	slots chan struct{} // one per client made, up to replicatedPoolSize
+	mu    sync.Mutex
+	all   []*ackClient
+}
+
+// ackClient is one connection and the asynq client over it. dials counts
+// the connections go-redis opened: if it moved between a write and its WAIT,
+// they did not share a connection and the WAIT proves nothing.
+type ackClient struct {
+	rdb   *redis.Client
+	queue *asynq.Client
+	dials atomic.Int64
+}
+
+func newReplicatedQueue(conn *redisconn.Conn, minReplicas int, timeout time.Duration) *replicatedQueue {
+	return &replicatedQueue{
+		conn: conn, minReplicas: minReplicas, timeout: timeout,
+		idle: make(chan *ackClient, replicatedPoolSize), slots: make(chan struct{}, replicatedPoolSize),
+	}
+}
+
+// EnqueueContext enqueues task and waits for its replication. A task that
+// already exists (asynq.ErrTaskIDConflict or ErrDuplicateTask: a
+// redelivery) is reported as such only once a write made after it was seen,
+// and so everything before it in the replication stream, is on the
+// replicas too.
+func (q *replicatedQueue) EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	c, err := q.borrow(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("no Redis connection free for a replicated enqueue: %w", err)
+	}
+	defer func() { q.idle <- c }()
+
+	info, err := c.queue.EnqueueContext(ctx, task, opts...)
+	exists := errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask)
+	if err != nil && !exists {
+		return nil, err
+	}
+	dials := c.dials.Load()
+	if exists {
+		if berr := c.rdb.Set(ctx, barrierKey, time.Now().UnixNano(), time.Minute).Err(); berr != nil {
+			return nil, berr
+		}
+		dials = c.dials.Load()
+	}
+	if werr := q.wait(ctx, c, dials); werr != nil {
+		return nil, werr
+	}
+	return info, err
+}
+
+// wait sends WAIT on c's one connection, bounded by the timeout and by what
+// is left of ctx.
+func (q *replicatedQueue) wait(ctx context.Context, c *ackClient, dials int64) error {
+	timeout := q.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl)-20*time.Millisecond)
+	}
+	if timeout < time.Millisecond {
+		return fgderr.Retryable(fgderr.Redis, "no time left to wait for the replicas", ErrNotReplicated)
+	}
+	n, err := c.rdb.Wait(ctx, q.minReplicas, timeout).Result()
+	switch {
+	case err != nil:
+		return fgderr.Retryable(fgderr.Redis, "WAIT failed", fmt.Errorf("%w: %w", ErrNotReplicated, err))
+	case c.dials.Load() != dials:
+		return fgderr.Retryable(fgderr.Redis, "the connection was replaced between the enqueue and its WAIT", ErrNotReplicated)
+	case n < int64(q.minReplicas):
+		return fgderr.Retryable(fgderr.Redis, fmt.Sprintf("%d of %d replicas confirmed the enqueue within %s", n, q.minReplicas, timeout), ErrNotReplicated)
+	}
+	return nil
+}
+
+func (q *replicatedQueue) borrow(ctx context.Context) (*ackClient, error) {
+	select {
+	case c := <-q.idle:
+		return c, nil
+	default:
+	}
+	select {
+	case c := <-q.idle:
+		return c, nil
+	case q.slots <- struct{}{}:
+		return q.newClient(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (q *replicatedQueue) newClient() *ackClient {
+	o := q.conn.Options()
+	o.PoolSize, o.MinIdleConns, o.MaxIdleConns = 1, 0, 1
+	// A retry would run on a new connection, where WAIT counts nothing.
+	o.MaxRetries = -1
+	// WAIT blocks for up to the timeout; go-redis adds it to the read
+	// deadline by itself, the pool wait must not cut it.
+	o.PoolTimeout = q.timeout + time.Second
+	c := &ackClient{}
+	if o.MasterName != "" {
+		c.rdb = redis.NewFailoverClient(o.Failover())
+	} else {
+		c.rdb = redis.NewClient(o.Simple())
+	}
+	c.rdb.AddHook(dialCounter{&c.dials})
+	c.queue = asynq.NewClientFromRedisClient(c.rdb)
+	q.mu.Lock()
+	q.all = append(q.all, c)
+	q.mu.Unlock()
+	return c
+}
+
+// Close closes every connection of the pool.
+func (q *replicatedQueue) Close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, c := range q.all {
+		_ = c.rdb.Close()
+	}
+	q.all = nil
+}
+
+// dialCounter is a go-redis hook that counts the connections dialled.
+type dialCounter struct{ n *atomic.Int64 }
+
+func (d dialCounter) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d.n.Add(1)
+		return next(ctx, network, addr)
+	}
+}
+
+func (d dialCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (d dialCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}

@@ -1,0 +1,140 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/githedgehog/fgd-sync/config"
+	"github.com/githedgehog/fgd-sync/internal/redisgroup"
+	"github.com/githedgehog/fgd-sync/jobs"
+)
+
+// TestReplicatedAcknowledgement: with HEDGEHOG_FGD_REDIS_MIN_REPLICAS=1 on a
+// real master and replica, a delivery is answered 202 only once the replica
+// holds its task; with the replica frozen (SIGSTOP, as a partition) or gone,
+// the answer is 503 FGD_5003 after the WAIT timeout, a redelivery too, and
+// the admin API's enqueues likewise. Once the replica is back the
+// redelivery is a 200 duplicate.
+func TestReplicatedAcknowledgement(t *testing.T) {
+	const db = 3
+	const waitTimeout = 300 * time.Millisecond
+	g := redisgroup.Start(t, redisgroup.Options{Replicas: 1, Password: "master-pw", AOF: true})
+	w := newWorld(t, g.MasterURL(db), "0")
+	head := w.git.Commit(map[string]string{"raw/vpc.yaml": vpc("vpc-1", 1001)}, nil, "raw")
+	public, _ := w.webhook(map[string]string{config.VarRedisMinReplicas: "1", config.VarRedisWaitTimeout: waitTimeout.String()})
+	unreplicated, _ := w.webhook(map[string]string{config.VarRedisMinReplicas: "0"})
+	replica := g.Client(g.Replicas[0], db)
+	defer replica.Close()
+	onReplica := func(syncID string) bool {
+		n, err := replica.Exists(context.Background(), "asynq:{"+jobs.DefaultQueue+"}:t:"+syncID).Result()
+		return err == nil && n == 1
+	}
+
+	steps := []struct {
+		name     string
+		before   func()
+		server   string
+		delivery string
+		admin    bool
+		status   int
+		code     string
+	}{
+		{name: "replica connected", server: public.URL, delivery: "d-1", status: http.StatusAccepted},
+		{name: "replica frozen", before: g.Replicas[0].Freeze, server: public.URL, delivery: "d-2", status: http.StatusServiceUnavailable, code: "FGD_5003"},
+		{name: "redelivery while frozen", server: public.URL, delivery: "d-2", status: http.StatusServiceUnavailable, code: "FGD_5003"},
+		{name: "admin sync while frozen", server: public.URL, admin: true, status: http.StatusServiceUnavailable, code: "FGD_5003"},
+		{name: "min replicas 0 while frozen", server: unreplicated.URL, delivery: "d-3", status: http.StatusAccepted},
+		{name: "redelivery once thawed", before: g.Replicas[0].Thaw, server: public.URL, delivery: "d-2", status: http.StatusOK},
+		{name: "replica gone", before: g.Replicas[0].Stop, server: public.URL, delivery: "d-4", status: http.StatusServiceUnavailable, code: "FGD_5003"},
+		{name: "replica restarted", before: func() { g.Replicas[0].Start(); g.WaitLinked(t, 1) }, server: public.URL, delivery: "d-5", status: http.StatusAccepted},
+	}
+	for _, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		start := time.Now()
+		var status int
+		var out map[string]any
+		if s.admin {
+			status, out = call(t, http.MethodPost, s.server+"/api/v1/fabrics/dc1/sync", "")
+		} else {
+			status, out = push(t, s.server, s.delivery, head, "raw/vpc.yaml")
+		}
+		took := time.Since(start)
+		t.Logf("%s: %d %v in %s", s.name, status, out, took.Round(time.Millisecond))
+		if status != s.status || errCode(out) != s.code {
+			t.Fatalf("%s: %d %v, want %d %s", s.name, status, out, s.status, s.code)
+		}
+		switch {
+		case status == http.StatusServiceUnavailable && took < waitTimeout:
+			t.Fatalf("%s: refused after %s, before the WAIT timeout %s", s.name, took, waitTimeout)
+		case status == http.StatusAccepted && s.server == public.URL && !onReplica(syncIDs(out)[0]):
+			t.Fatalf("%s: answered 202 but the replica does not hold task %s", s.name, syncIDs(out)[0])
+		}
+	}
+}
+
+// BenchmarkWebhookReplicatedAck measures signed delivery → enqueue on a real
+// master (AOF, fsync every second) with one replica, acknowledged at once
+// (min_replicas=0) or after WAIT 1 (min_replicas=1), 16 deliveries in
+// flight:
+//
+//	go test -run '^$' -bench WebhookReplicatedAck -benchtime 3s ./app/
+func BenchmarkWebhookReplicatedAck(b *testing.B) {
+	g := redisgroup.Start(b, redisgroup.Options{Replicas: 1, AOF: true})
+	w := newWorld(b, g.MasterURL(0), "0")
+	head := w.git.Head("main")
+	body, _ := json.Marshal(&gh.PushEvent{
+		Ref: gh.String("refs/heads/main"), Before: gh.String(strings.Repeat("0", 40)), After: gh.String(head),
+		Repo:    &gh.PushEventRepository{FullName: gh.String(repository)},
+		Commits: []*gh.HeadCommit{{ID: gh.String(head), Added: []string{"raw/vpc.yaml"}}}, Size: gh.Int(1),
+	})
+	mac := hmac.New(sha256.New, []byte(webhookSecret))
+	mac.Write(body)
+	sig := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}}
+	for _, replicas := range []int{0, 1} {
+		b.Run(fmt.Sprintf("min_replicas=%d", replicas), func(b *testing.B) {
+			public, _ := w.webhook(map[string]string{config.VarRedisMinReplicas: fmt.Sprint(replicas)})
+			var n atomic.Int64
+			prefix := fmt.Sprintf("bench-%d-%d", replicas, time.Now().UnixNano())
+			b.SetParallelism(16)
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req, _ := http.NewRequest(http.MethodPost, public.URL+"/webhooks/github", bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("X-GitHub-Event", "push")
+					req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("%s-%d", prefix, n.Add(1)))
+					req.Header.Set("X-Hub-Signature-256", sig)
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusAccepted {
+						b.Errorf("delivery: %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+		})
+	}
+}

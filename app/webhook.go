@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"github.com/githedgehog/fgd-sync/access"
+	"net/http"
+
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/githedgehog/fgd-sync/config"
+	"github.com/githedgehog/fgd-sync/handlers"
+	"github.com/githedgehog/fgd-sync/store"
+)
+
+// Webhook is fgd-sync's HTTP side: the GitHub webhook receiver and the
+// probes on the public listener; the admin API, Asynqmon and /metrics there
+// too, or on their own listener when cfg.AdminListenAddr is set.
+type Webhook struct {
+	public http.Handler
+	admin  http.Handler // nil: everything is on the public listener
+	close  []func()
+}
+
+// NewWebhook wires the webhook server on p, its metrics on metrics. With
+// cfg.RedisMinReplicas > 0 every enqueue (webhook and admin API) is
+// acknowledged only once WAIT confirms that many replicas hold it.
+func NewWebhook(p *Process, metrics *prometheus.Registry) (*Webhook, error) {
+	cfg, log := p.Config, p.Log
+	w := &Webhook{}
+	var queue handlers.TaskEnqueuer = asynq.NewClientFromRedisClient(p.Redis.Client)
+	enqueueTimeout := handlers.DefaultEnqueueTimeout
+	if cfg.RedisMinReplicas > 0 {
+		if p.Redis.Embedded != nil {
+			log.Warn("the embedded Redis has no replicas: " + config.VarRedisMinReplicas + " is ignored")
+		} else {
+			rq := newReplicatedQueue(p.Redis.Conn, cfg.RedisMinReplicas, cfg.RedisWaitTimeout)
+			w.close = append(w.close, rq.Close)
+			queue = rq
+			enqueueTimeout += cfg.RedisWaitTimeout
+		}
+	}
+	ping := handlers.RedisPinger(func(ctx context.Context) error { return p.Redis.Client.Ping(ctx).Err() })
+
+	secrets := make([][]byte, len(cfg.WebhookSecrets))
+	for i, s := range cfg.WebhookSecrets {
+		secrets[i] = []byte(s.Reveal())
+	}
+	receiver := &handlers.WebhookHandler{
+		Secrets: secrets, Fabrics: p.Registry, Queue: queue, Metrics: handlers.NewMetrics(metrics),
+		Logger: log, EnqueueTimeout: enqueueTimeout,
+	}
+	adminAPI := &handlers.AdminAPI{
+		Token: []byte(cfg.AdminToken.Reveal()), Registry: p.Registry, Records: store.New(p.Redis.Client, ""), Queue: queue,
+		Inspector: asynq.NewInspectorFromRedisClient(p.Redis.Client), Redis: ping, Logger: log.With("component", "admin"),
+		Access: access.New(p.Redis.Client, access.Options{}),
+	}
+	admin := adminAPI.Routes()
+	monitoring := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: p.Redis.Conn.AsynqConnOpt(), ReadOnly: cfg.DashboardReadOnly})
+	w.close = append(w.close, func() { _ = monitoring.Close() })
+
+	operator := handlers.RouterConfig{
+		Redis: ping, Logger: log, Admin: admin,
+		// The dashboard takes the bootstrap admin token or a scoped admin
+		// token, and audits what it changes.
+		Monitoring: adminAPI.Dashboard(monitoring),
+	}
+	if cfg.MetricsEnabled {
+		operator.Gatherer = metrics
+	}
+	if cfg.AdminListenAddr == "" {
+		operator.Webhook = receiver
+		w.public = handlers.NewRouter(operator)
+		return w, nil
+	}
+	// The public listener keeps only what GitHub and the probes need.
+	w.public = handlers.NewRouter(handlers.RouterConfig{Webhook: receiver, Redis: ping, Logger: log})
+	w.admin = handlers.NewRouter(operator)
+	return w, nil
+}
+
+// Handler is what the public listener (cfg.ListenAddr) serves.
+func (w *Webhook) Handler() http.Handler { return w.public }
+
+// AdminHandler is what cfg.AdminListenAddr serves, or nil when it is unset
+// and Handler serves everything.
+func (w *Webhook) AdminHandler() http.Handler { return w.admin }
+
+// Close closes the connections of Asynqmon and of the replicated enqueuer.
+func (w *Webhook) Close() {
+	for _, f := range w.close {
+		f()
+	}
+}
