@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/githedgehog/fgd-sync/config"
+	"github.com/githedgehog/fgd-sync/github"
 	"github.com/githedgehog/fgd-sync/handlers"
 	"github.com/githedgehog/fgd-sync/store"
 )
@@ -47,9 +48,14 @@ func NewWebhook(p *Process, metrics *prometheus.Registry) (*Webhook, error) {
 	for i, s := range cfg.WebhookSecrets {
 		secrets[i] = []byte(s.Reveal())
 	}
+	// The receiver lists pull requests' files with the workers' credentials.
+	creds, err := newCredentials(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
 	receiver := &handlers.WebhookHandler{
 		Secrets: secrets, Fabrics: p.Registry, Queue: queue, Metrics: handlers.NewMetrics(metrics),
-		Logger: log, EnqueueTimeout: enqueueTimeout,
+		Logger: log, EnqueueTimeout: enqueueTimeout, PullRequestFiles: github.PullRequestFileLister{Credentials: creds},
 	}
 	adminAPI := &handlers.AdminAPI{
 		Token: []byte(cfg.AdminToken.Reveal()), Registry: p.Registry, Records: store.New(p.Redis.Client, ""), Queue: queue,

@@ -8,46 +8,27 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
-	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/github"
-	"github.com/githedgehog/fgd-sync/handlers"
 	"github.com/githedgehog/fgd-sync/internal/githubfake"
 	"github.com/githedgehog/fgd-sync/jobs"
 	"github.com/githedgehog/fgd-sync/store"
 )
 
-// prWebhook is a webhook server for e's fabric that lists pull requests'
-// files through the fake GitHub API, as a deployment with a token does.
+// prWebhook is the production webhook server with API credentials, so
+// that it lists pull requests' files through the fake GitHub API.
 func prWebhook(t *testing.T, e *env) *httptest.Server {
 	t.Helper()
-	creds, err := github.NewTokenCredentials(e.api.URL, gitToken, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(handlers.NewRouter(handlers.RouterConfig{
-		Webhook: &handlers.WebhookHandler{
-			Secrets: [][]byte{[]byte(webhookSecret)}, Fabrics: fabrics.NewStaticIndex([]fabrics.Fabric{e.fabric}),
-			Queue: asynq.NewClientFromRedisClient(e.rdb), Metrics: handlers.NewMetrics(prometheus.NewRegistry()), Logger: log,
-			PullRequestFiles: github.PullRequestFileLister{Credentials: creds},
-		},
-		Redis:  handlers.RedisPinger(func(ctx context.Context) error { return e.rdb.Ping(ctx).Err() }),
-		Logger: log,
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	return e.startWebhook(e.vars(gitToken))
 }
 
 // pullRequestEvent is GitHub's pull_request delivery for a head of pull
@@ -205,6 +186,9 @@ func TestPullRequestChecks(t *testing.T) {
 	}
 	if forkHits.Load() != 0 {
 		t.Fatal("the fork was contacted")
+	}
+	if !slices.Contains(e.api.Calls(), "GET /repos/acme/fabric-config/pulls/2/files") {
+		t.Fatalf("the webhook did not list the pull request's files: %v", e.api.Calls())
 	}
 
 	// Nothing was pushed or stored by any validation.

@@ -157,7 +157,7 @@ func (h *SyncHandler) validatePullRequest(ctx context.Context, p SyncPayload) er
 		return err
 	}
 	err = v.run(syncCtx)
-	return v.end(ctx, explain(syncCtx, l, h.timeout(p), err))
+	return v.end(ctx, explain(ctx, syncCtx, l, h.timeout(p), err))
 }
 
 // end concludes the validation; a superseded one ends succeeded, naming
@@ -167,12 +167,21 @@ func (v *prValidation) end(ctx context.Context, err error) error {
 	if !errors.As(err, &sup) {
 		return v.h.conclude(ctx, v.log, v.rec, err)
 	}
-	v.rec.CoalescedInto = sup.newest.SyncID
-	v.rec.Errors, v.rec.Counts = nil, ingestion.Counts{}
+	v.h.Metrics.stages(v.rec)
+	now := time.Now().UTC()
+	v.rec.State, v.rec.FinishedAt, v.rec.CoalescedInto = store.StateSucceeded, &now, sup.newest.SyncID
+	v.rec.Errors, v.rec.Counts = []ingestion.Issue{}, ingestion.Counts{}
 	v.rec.Warnings = []ingestion.Issue{{Code: fgderr.SyncInProgress, Message: fmt.Sprintf(
 		"pull request #%d moved on to head %s before this validation of %s reported; validation %s covers it, so this one reports nothing",
 		v.pr.Number, shortSHA(sup.newest.SHA), shortSHA(v.pr.HeadSHA), sup.newest.SyncID)}}
-	v.h.finish(ctx, v.log, v.rec, store.StateSucceeded, nil)
+	// A fresh context: the task's may be done, the record must still go.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := v.h.Store.PutRecord(wctx, v.rec); err != nil {
+		return fgderr.Retryable(fgderr.Redis, "write sync record", err)
+	}
+	v.h.Metrics.coalesced(v.rec)
+	v.log.Info("pull request validation superseded", "newest_head", sup.newest.SHA, "covered_by", sup.newest.SyncID)
 	return nil
 }
 
