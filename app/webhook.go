@@ -51,12 +51,17 @@ func NewWebhook(p *Process, metrics *Metrics) (*Webhook, error) {
 	for i, s := range cfg.WebhookSecrets {
 		secrets[i] = []byte(s.Reveal())
 	}
+	// The receiver lists pull requests' files with the workers' credentials.
+	creds, err := newCredentials(cfg, metrics.Breakers.Transport(nil), metrics.RateLimits)
+	if err != nil {
+		return nil, err
+	}
 	receiver := &handlers.WebhookHandler{
 		// The registry held in memory, checked against Redis at most every
 		// 100 ms: no Redis round trip per delivery to route it.
 		Secrets: secrets, Fabrics: registry.NewCache(p.Registry, registry.DefaultCacheMaxAge), Queue: queue,
 		Metrics: handlers.NewMetrics(metrics.Registry.Registry), MemoryBytes: cfg.WebhookMemoryBytes,
-		Logger: log, EnqueueTimeout: enqueueTimeout,
+		Logger: log, EnqueueTimeout: enqueueTimeout, PullRequestFiles: github.PullRequestFileLister{Credentials: creds},
 	}
 	adminAPI := &handlers.AdminAPI{
 		Token: []byte(cfg.AdminToken.Reveal()), Registry: p.Registry, Records: store.New(p.Redis.Client, ""), Queue: queue,

@@ -56,6 +56,9 @@ type WebhookHandler struct {
 	// MemoryBytes is the memory budget shared by all request bodies
 	// (HEDGEHOG_FGD_WEBHOOK_MEMORY_BYTES); DefaultMemoryBytes when zero.
 	MemoryBytes int64
+	// PullRequestFiles lists a pull request's files; nil: every pull
+	// request counts as touching its fabrics (handlers/pullrequest.go).
+	PullRequestFiles PullRequestFiles
 
 	budgetOnce sync.Once
 	memory     *memoryBudget
@@ -135,6 +138,8 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.ignore(w, d, "ping")
 	case "push":
 		h.push(w, d)
+	case "pull_request":
+		h.pullRequest(w, r.Context(), d)
 	default:
 		h.ignore(w, d, "event "+d.event+" is not handled")
 	}

@@ -76,6 +76,9 @@ func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
 		h.Logger.ErrorContext(ctx, "sync task rejected", "error", err)
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
+	if p.Trigger == TriggerPullRequest {
+		return h.validatePullRequest(ctx, p)
+	}
 	log := h.Logger.With("sync_id", p.SyncID, "fabric", p.Fabric, "delivery_id", p.DeliveryID, "trigger", string(p.Trigger))
 	rec, err := h.loadRecord(ctx, p)
 	if err != nil {

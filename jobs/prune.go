@@ -43,11 +43,14 @@ func (h *SyncHandler) CachePruner() *CachePruner {
 }
 
 // Prune drops every clone that is not the current one of a registered
-// fabric. It answers the keys it removed.
+// fabric: its branch clone or its pull-request clone. It answers the keys
+// it removed.
 func (p *CachePruner) Prune(ctx context.Context, registered []fabrics.Fabric) []string {
 	current := make(map[string]bool, len(registered))
 	for _, f := range registered {
-		current[gitcache.CacheKey(f.Name, gitcache.CloneURL(f.CloneURL, p.APIURL, f.Repository), f.Branch)] = true
+		url := gitcache.CloneURL(f.CloneURL, p.APIURL, f.Repository)
+		current[gitcache.CacheKey(f.Name, url, f.Branch)] = true
+		current[gitcache.PullRequestCacheKey(f.Name, url)] = true
 	}
 	removed, err := p.Clones.Prune(func(key, fabric string) bool {
 		if current[key] {

@@ -35,6 +35,7 @@ const (
 	TriggerManual        Trigger = "manual"
 	TriggerScheduled     Trigger = "scheduled"
 	TriggerFabricCreated Trigger = "fabric_created"
+	TriggerPullRequest   Trigger = "pull_request"
 )
 
 // SyncPayload is the payload of a TypeSync task.
@@ -49,6 +50,8 @@ type SyncPayload struct {
 	// CreatedAt is when the trigger arrived: the record's created_at.
 	CreatedAt time.Time   `json:"created_at,omitempty"`
 	Options   SyncOptions `json:"options,omitempty"`
+	// PullRequest is what a sync with trigger pull_request validates.
+	PullRequest *PullRequestTarget `json:"pull_request,omitempty"`
 }
 
 // SyncOptions are the admin API's options of a manual sync.
@@ -73,6 +76,8 @@ func (p SyncPayload) Validate() error {
 	}
 	switch p.Trigger {
 	case TriggerWebhook, TriggerManual, TriggerScheduled, TriggerFabricCreated:
+	case TriggerPullRequest:
+		return p.PullRequest.validate()
 	default:
 		return fmt.Errorf("%w: unknown trigger %q", ErrInvalidPayload, p.Trigger)
 	}
@@ -105,7 +110,7 @@ func NewSyncTask(p SyncPayload, opts ...asynq.Option) (*asynq.Task, error) {
 	if p.SyncID != "" {
 		base = append(base, asynq.TaskID(p.SyncID))
 	}
-	if p.Trigger == TriggerWebhook {
+	if p.Trigger == TriggerWebhook || p.Trigger == TriggerPullRequest {
 		// Only a delivery id can come again; other syncs need no tombstone.
 		base = append(base, asynq.Retention(DeliveryRetention))
 	}

@@ -61,6 +61,11 @@ type Record struct {
 	// its push, also in its commits' FGD-Fence trailer.
 	Covers []string `json:"covers,omitempty"`
 	Fence  int64    `json:"fence,omitempty"`
+	// PullRequestNumber and HeadSHA name the pull request a sync with
+	// trigger pull_request validated, and the head commit it was asked to
+	// validate (the one its commit status is posted on).
+	PullRequestNumber int    `json:"pull_request_number,omitempty"`
+	HeadSHA           string `json:"head_sha,omitempty"`
 }
 
 // Resource is one entry of a fabric's inventory: the desired state of one

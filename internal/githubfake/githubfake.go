@@ -61,6 +61,9 @@ type Server struct {
 	minted      int
 	rateLimited int // calls to answer with a rate-limit 403
 	resetIn     time.Duration
+
+	// pullFiles maps "owner/repo#number" to the pull request's changed files.
+	pullFiles map[string][]*gh.CommitFile
 }
 
 // New starts the fake.
@@ -329,6 +332,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if len(parts) >= 4 && parts[0] == "repos" && parts[3] == "pulls" {
 		repo := parts[1] + "/" + parts[2]
 		switch {
+		case len(parts) == 6 && parts[5] == "files" && r.Method == http.MethodGet:
+			s.servePullRequestFiles(w, r, repo, parts[4])
 		case len(parts) == 4 && r.Method == http.MethodGet:
 			// Newest first, as GitHub's default sort (created, desc).
 			open := []*gh.PullRequest{}
