@@ -54,10 +54,14 @@ func newMemoryBudget(total int64) *memoryBudget {
 	}
 }
 
-// share is bytes of the budget held by one buffer.
+// share is bytes of the budget held by one buffer. expect is the body's
+// announced size (Content-Length), 0 when unknown: it picks the lane from
+// the start, so a large body growing as it arrives never crowds the small
+// lane, and one that could never fit is refused at once.
 type share struct {
-	sem *semaphore.Weighted
-	n   int64
+	sem    *semaphore.Weighted
+	n      int64
+	expect int64
 }
 
 // errOverBudget is a body larger than its lane: it could never be read.
@@ -71,30 +75,30 @@ func (b *memoryBudget) lane(n int64) (*semaphore.Weighted, int64) {
 	return b.small, b.smallSize
 }
 
-// acquire takes n bytes from the lane of a buffer of that size, waiting at
-// most until ctx ends.
-func (b *memoryBudget) acquire(ctx context.Context, n int64) (share, error) {
-	return b.grow(ctx, share{}, n)
+// acquire takes n bytes from the lane of a body of expect bytes (or of a
+// buffer of n bytes when expect is 0), waiting at most until ctx ends.
+func (b *memoryBudget) acquire(ctx context.Context, n, expect int64) (share, error) {
+	return b.grow(ctx, share{expect: expect}, n)
 }
 
 // grow turns s into a share of n bytes. Within one lane only the difference
 // is taken: the old buffer, garbage once copied, is not counted twice.
 func (b *memoryBudget) grow(ctx context.Context, s share, n int64) (share, error) {
-	sem, size := b.lane(n)
-	if n > size {
+	sem, size := b.lane(max(n, s.expect))
+	if max(n, s.expect) > size {
 		return s, errOverBudget
 	}
 	if s.sem == sem {
 		if err := sem.Acquire(ctx, n-s.n); err != nil {
 			return s, err
 		}
-		return share{sem: sem, n: n}, nil
+		return share{sem: sem, n: n, expect: s.expect}, nil
 	}
 	if err := sem.Acquire(ctx, n); err != nil {
 		return s, err
 	}
 	s.release()
-	return share{sem: sem, n: n}, nil
+	return share{sem: sem, n: n, expect: s.expect}, nil
 }
 
 func (s share) release() {
@@ -159,9 +163,9 @@ type bodyError struct {
 	outcome string
 }
 
-// readBody reads r's body into a buffer held within the budget. A body with
-// a length takes its share at once; a chunked one takes it as it grows. The
-// share must be had within BudgetWait.
+// readBody reads r's body into a buffer held within the budget. Its share
+// grows with what has arrived, and each growth must be had within
+// BudgetWait.
 func (b *memoryBudget) readBody(w http.ResponseWriter, r *http.Request) (*heldBody, *bodyError) {
 	rc := http.NewResponseController(w)
 	// Not supported by every ResponseWriter (tests' recorders): then only
@@ -174,24 +178,14 @@ func (b *memoryBudget) readBody(w http.ResponseWriter, r *http.Request) (*heldBo
 		return h, nil
 	}
 
+	// The share grows as bytes arrive, even when Content-Length announces
+	// the size: a sender that announces a large body and then stalls holds
+	// only what it has sent, not the budget honest deliveries need.
+	ceiling, expect := int64(MaxWebhookBody+1), int64(0)
 	if r.ContentLength >= 0 {
-		size := r.ContentLength
-		if c := class(size); c >= 0 {
-			size = classSize(c)
-		}
-		held, berr := b.hold(r.Context(), size)
-		if berr != nil {
-			return nil, berr
-		}
-		held.data = held.data[:r.ContentLength]
-		if _, err := io.ReadFull(r.Body, held.data); err != nil {
-			held.free()
-			return nil, &bodyError{fgderr.BadRequest, "could not read the whole body: it ended before its Content-Length, or arrived too slowly", outcomeBadRequest}
-		}
-		return done(held)
+		ceiling, expect = max(r.ContentLength, 1), r.ContentLength
 	}
-
-	held, berr := b.hold(r.Context(), pooledMin)
+	held, berr := b.hold(r.Context(), min(pooledMin, ceiling), expect)
 	if berr != nil {
 		return nil, berr
 	}
@@ -201,7 +195,7 @@ func (b *memoryBudget) readBody(w http.ResponseWriter, r *http.Request) (*heldBo
 				held.free()
 				return nil, &bodyError{fgderr.LimitExceeded, "body over 25 MiB", outcomeTooLarge}
 			}
-			if berr := b.enlarge(r.Context(), held, min(2*int64(cap(held.data)), MaxWebhookBody+1)); berr != nil {
+			if berr := b.enlarge(r.Context(), held, min(2*int64(cap(held.data)), ceiling)); berr != nil {
 				held.free()
 				return nil, berr
 			}
@@ -224,10 +218,10 @@ func (b *memoryBudget) readBody(w http.ResponseWriter, r *http.Request) (*heldBo
 
 // hold takes size bytes of the budget, within BudgetWait, and a buffer of
 // that capacity.
-func (b *memoryBudget) hold(ctx context.Context, size int64) (*heldBody, *bodyError) {
+func (b *memoryBudget) hold(ctx context.Context, size, expect int64) (*heldBody, *bodyError) {
 	ctx, cancel := context.WithTimeout(ctx, BudgetWait)
 	defer cancel()
-	s, err := b.acquire(ctx, size)
+	s, err := b.acquire(ctx, size, expect)
 	if err != nil {
 		return nil, budgetError(err)
 	}

@@ -2,10 +2,12 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +179,58 @@ func TestBodySizes(t *testing.T) {
 				t.Fatalf("%d tasks, want 1", n)
 			}
 		})
+	}
+}
+
+// TestStalledSendersHoldOnlyWhatTheySent: senders that announce a large
+// Content-Length, send a byte and stall must not take the budget honest
+// deliveries need: a body's share grows with what has arrived.
+func TestStalledSendersHoldOnlyWhatTheySent(t *testing.T) {
+	b := newMemoryBudget(64 << 20) // the default: an 8 MiB lane for small bodies
+	var stalled []*io.PipeWriter
+	done := make(chan struct{})
+	wrote := make(chan struct{}, 128) // a byte is read only once its reader holds its share
+	for i := 0; i < 64; i++ {
+		for _, announced := range []int64{1 << 20, 20 << 20} {
+			pr, pw := io.Pipe()
+			stalled = append(stalled, pw)
+			r := httptest.NewRequest(http.MethodPost, "/webhooks/github", pr)
+			r.ContentLength = announced
+			go func() {
+				defer func() { done <- struct{}{} }()
+				if held, _ := b.readBody(httptest.NewRecorder(), r); held != nil {
+					held.free()
+				}
+			}()
+			go func() {
+				if _, err := pw.Write([]byte("{")); err == nil {
+					wrote <- struct{}{}
+				}
+			}()
+		}
+	}
+	// Every stalled sender is in, holding its share (a reader that waits
+	// for budget never reads its byte; the deadline then lets the check
+	// below fail rather than hang).
+	deadline := time.After(10 * time.Second)
+	for n := 0; n < len(stalled); n++ {
+		select {
+		case <-wrote:
+		case <-deadline:
+			n = len(stalled)
+		}
+	}
+	// 128 stalled bodies announcing 1 MiB or 20 MiB would take 64 MiB + 1.25 GiB
+	// if each reserved its Content-Length; a small body still gets its share.
+	held, berr := b.hold(context.Background(), pooledMin, pooledMin)
+	if berr != nil {
+		t.Fatalf("a small body could not get its share next to stalled senders: %+v", berr)
+	}
+	held.free()
+	for _, pw := range stalled {
+		_ = pw.CloseWithError(io.ErrUnexpectedEOF)
+	}
+	for range stalled {
+		<-done
 	}
 }

@@ -147,7 +147,10 @@ func (h *WebhookHandler) queuePullRequest(w http.ResponseWriter, ctx context.Con
 		if shared {
 			statusContext += "/" + f.Name
 		}
-		syncID := jobs.WebhookSyncID(d.id, f.Name)
+		// Keyed on what is validated, not on the delivery: the same head
+		// of the same pull request, redelivered or re-sent under a new
+		// delivery id, is validated once (its status is already on it).
+		syncID := PushSyncID(f.Name, fmt.Sprintf("refs/pull/%d/head", pr.GetNumber()), pr.GetBase().GetSHA(), pr.GetHead().GetSHA())
 		task, err := jobs.NewSyncTask(jobs.SyncPayload{
 			SyncID: syncID, Fabric: f.Name, Trigger: jobs.TriggerPullRequest, DeliveryID: d.id, CreatedAt: start.UTC(),
 			Ref: fmt.Sprintf("refs/pull/%d/head", pr.GetNumber()), After: pr.GetHead().GetSHA(),

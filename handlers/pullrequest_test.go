@@ -271,7 +271,7 @@ func TestPullRequestRouting(t *testing.T) {
 			for i, name := range tt.fabrics {
 				p := queued[name]
 				pr := p.PullRequest
-				if p.Trigger != jobs.TriggerPullRequest || p.SyncID != jobs.WebhookSyncID(delivery, name) || p.DeliveryID != delivery || ans.SyncIDs[i] != p.SyncID ||
+				if p.Trigger != jobs.TriggerPullRequest || p.SyncID == "" || p.DeliveryID != delivery || ans.SyncIDs[i] != p.SyncID ||
 					pr == nil || pr.Number != 12 || pr.HeadSHA != prHeadSHA || pr.HeadRepository != "contributor/fabric-config" || pr.UpdatedAt.IsZero() {
 					t.Fatalf("%s: payload %+v %+v", name, p, pr)
 				}
@@ -283,9 +283,10 @@ func TestPullRequestRouting(t *testing.T) {
 	}
 }
 
-// TestPullRequestRedelivery: the same delivery is queued once; another
-// delivery of the same pull request is queued again (the worker decides
-// which head is the newest).
+// TestPullRequestRedelivery: the same delivery is queued once, and so is
+// the same head re-sent under a new delivery id; a delivery of a new head
+// of the same pull request is queued again (the worker decides which head
+// is the newest).
 func TestPullRequestRedelivery(t *testing.T) {
 	f := newPRFixture(t, testredis.New(t), true)
 	f.api.SetPullRequestFiles("acme/fabric-config", 12, files("fabrics/dc1/raw/a.yaml"))
@@ -295,6 +296,9 @@ func TestPullRequestRedelivery(t *testing.T) {
 	}
 	if status, ans, _ := f.deliver("d-1", body); status != 200 || ans.Status != "duplicate" {
 		t.Fatalf("redelivery: %d %+v", status, ans)
+	}
+	if status, ans, _ := f.deliver("d-replayed", body); status != 200 || ans.Status != "duplicate" {
+		t.Fatalf("the same head under a new delivery id: %d %+v", status, ans)
 	}
 	newer := payload(t, func(ev map[string]any) {
 		at(ev, "pull_request.head")["sha"] = strings.Repeat("b", 40)

@@ -65,12 +65,12 @@ type PullRequestCheckout interface {
 // PullRequestRepositories fetch a pull request's head from the base
 // repository (GitCache is one).
 type PullRequestRepositories interface {
-	OpenPullRequest(ctx context.Context, key, repository, url string, number int) (PullRequestCheckout, error)
+	OpenPullRequest(ctx context.Context, key, repository, url string, number int, fabricPath string) (PullRequestCheckout, error)
 }
 
 // OpenPullRequest returns a clone at refs/pull/<number>/head of url.
-func (c GitCache) OpenPullRequest(ctx context.Context, key, repository, url string, number int) (PullRequestCheckout, error) {
-	co, err := c.RepoCache.OpenPullRequest(ctx, key, repository, url, number)
+func (c GitCache) OpenPullRequest(ctx context.Context, key, repository, url string, number int, fabricPath string) (PullRequestCheckout, error) {
+	co, err := c.RepoCache.OpenPullRequest(ctx, key, repository, url, number, fabricPath)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func (v *prValidation) run(ctx context.Context) error {
 		return err
 	}
 	st := startStage(v.rec, "fetch")
-	co, err := v.repos.OpenPullRequest(ctx, gitcache.PullRequestCacheKey(v.fab.Name, url), v.fab.Repository, url, v.pr.Number)
+	co, err := v.repos.OpenPullRequest(ctx, gitcache.PullRequestCacheKey(v.fab.Name, url), v.fab.Repository, url, v.pr.Number, v.fab.Path)
 	st.done()
 	if err != nil {
 		return err

@@ -50,7 +50,7 @@ func (p *pullRemote) PullRequest(number int, writes map[string]string) string {
 	return sha
 }
 
-func (p *pullRemote) OpenPullRequest(_ context.Context, key, _, _ string, number int) (PullRequestCheckout, error) {
+func (p *pullRemote) OpenPullRequest(_ context.Context, key, _, _ string, number int, _ string) (PullRequestCheckout, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.fetched = append(p.fetched, key)

@@ -198,7 +198,8 @@ func isCacheProblem(err error) bool {
 // auth returns the credentials for url, which Open has checked against the
 // allow list: no token is minted or sent for any other URL.
 func (rc *RepoCache) auth(ctx context.Context, repository, url string) (transport.AuthMethod, string, error) {
-	if rc.Creds == nil || !(strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) {
+	scheme := strings.ToLower(url[:strings.Index(url, ":")+1]) // the allow list compares schemes in lower case too
+	if rc.Creds == nil || (scheme != "https:" && scheme != "http:") {
 		return nil, "", nil
 	}
 	tok, err := rc.Creds.Token(ctx, repository)

@@ -11,6 +11,8 @@ import (
 	git "github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
 	"github.com/githedgehog/fgd-sync/github"
@@ -48,11 +50,14 @@ const pullRequestBranch = "fgd-pull-request"
 // keeps that ref in the base repository for every pull request, a fork's
 // included, so the fork is never contacted. A clone that cannot be used
 // for any reason but the network or the credentials is made again.
-func (rc *RepoCache) OpenPullRequest(ctx context.Context, key, repository, url string, number int) (*PullRequestCheckout, error) {
+func (rc *RepoCache) OpenPullRequest(ctx context.Context, key, repository, url string, number int, fabricPath string) (*PullRequestCheckout, error) {
 	if number <= 0 {
 		return nil, &fgderr.Error{Code: fgderr.BadRequest, Msg: fmt.Sprintf("pull request number %d is not positive", number)}
 	}
 	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if err := checkFabricPath(fabricPath); err != nil {
 		return nil, err
 	}
 	// As for a sync: only an allowed remote is contacted or given a token.
@@ -64,10 +69,10 @@ func (rc *RepoCache) OpenPullRequest(ctx context.Context, key, repository, url s
 		return nil, err
 	}
 	dir := filepath.Join(rc.Dir, key)
-	// The whole pull request is checked out (it may touch several fabrics'
-	// folders), within the same limits as a sync's checkout.
+	// Only the fabric's folder is checked out, with the same symlink check
+	// and limits as a sync's checkout.
 	c := &Checkout{dir: dir, branch: pullRequestBranch, auth: auth, secret: secret, author: rc.Author, breakers: rc.Breakers,
-		host: github.HostOf(url), fabricPath: ".", limits: rc.limits(), sizes: &rc.sizes}
+		host: github.HostOf(url), fabricPath: fabricPath, limits: rc.limits(), sizes: &rc.sizes}
 	fetch := func() error {
 		return c.breakers.Do(c.host, func() error { return c.fetchPullRequest(ctx, url, number) })
 	}
@@ -87,7 +92,7 @@ func (rc *RepoCache) OpenPullRequest(ctx context.Context, key, repository, url s
 // fetchPullRequest opens (or starts) the clone, fetches the pull request's
 // head ref and hard-resets the work tree to it.
 func (c *Checkout) fetchPullRequest(ctx context.Context, url string, number int) error {
-	repo, err := git.PlainOpen(c.dir)
+	repo, err := openRepository(c.dir) // 0700/0600, as every clone of the cache
 	if err != nil {
 		if repo, err = initPullRequestClone(c.dir, url); err != nil {
 			return err
@@ -120,10 +125,11 @@ func initPullRequestClone(dir, url string) (*git.Repository, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("drop cached clone: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+	if err := mkdirPrivate(dir); err != nil {
 		return nil, fmt.Errorf("create cache folder: %w", err)
 	}
-	repo, err := git.PlainInit(dir, false)
+	storage := filesystem.NewStorage(newPrivateFS(filepath.Join(dir, git.GitDirName)), cache.NewObjectLRUDefault())
+	repo, err := git.Init(storage, newPrivateFS(dir))
 	if err != nil {
 		return nil, fmt.Errorf("start the pull-request clone: %w", err)
 	}

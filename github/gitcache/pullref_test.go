@@ -2,10 +2,14 @@ package gitcache
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
@@ -43,7 +47,7 @@ func TestOpenPullRequest(t *testing.T) {
 	}
 
 	first := srv.PullRequest(7, map[string]string{"raw/vpc.yaml": "v: 1\n", "raw/stray.yaml": "s\n"}, nil, "add a VPC")
-	co, err := rc.OpenPullRequest(ctx, key, "acme/x", srv.RepoURL(), 7)
+	co, err := rc.OpenPullRequest(ctx, key, "acme/x", srv.RepoURL(), 7, ".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,13 +56,13 @@ func TestOpenPullRequest(t *testing.T) {
 	}
 
 	second := srv.PullRequest(7, map[string]string{"raw/vpc.yaml": "v: 2\n"}, []string{"raw/stray.yaml"}, "fix the VPC")
-	co, err = rc.OpenPullRequest(ctx, key, "acme/x", srv.RepoURL(), 7)
+	co, err = rc.OpenPullRequest(ctx, key, "acme/x", srv.RepoURL(), 7, ".")
 	if err != nil || co.Head() != second || read(co, "raw/vpc.yaml") != "v: 2\n" || read(co, "raw/stray.yaml") != "" {
 		t.Fatalf("after synchronize: %v head %s want %s", err, co.Head(), second)
 	}
 
 	other := srv.PullRequest(8, map[string]string{"raw/other.yaml": "o\n"}, nil, "another pull request")
-	co, err = rc.OpenPullRequest(ctx, key, "acme/x", srv.RepoURL(), 8)
+	co, err = rc.OpenPullRequest(ctx, key, "acme/x", srv.RepoURL(), 8, ".")
 	if err != nil || co.Head() != other || read(co, "raw/vpc.yaml") != "" || read(co, "raw/other.yaml") != "o\n" {
 		t.Fatalf("pull request 8: %v", err)
 	}
@@ -66,7 +70,7 @@ func TestOpenPullRequest(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(rc.Dir, key, ".git", "objects")); err != nil {
 		t.Fatal(err)
 	}
-	co, err = rc.OpenPullRequest(ctx, key, "acme/x", srv.RepoURL(), 7)
+	co, err = rc.OpenPullRequest(ctx, key, "acme/x", srv.RepoURL(), 7, ".")
 	if err != nil || co.Head() != second {
 		t.Fatalf("corrupt cache: %v", err)
 	}
@@ -94,7 +98,7 @@ func TestOpenPullRequestErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rc := &RepoCache{Dir: t.TempDir(), Creds: tt.creds, Allowed: github.AllowedRemotes{srv.URL + "/"}}
-			_, err := rc.OpenPullRequest(context.Background(), PullRequestCacheKey("dc1", srv.RepoURL()), "acme/x", srv.RepoURL(), tt.number)
+			_, err := rc.OpenPullRequest(context.Background(), PullRequestCacheKey("dc1", srv.RepoURL()), "acme/x", srv.RepoURL(), tt.number, ".")
 			if fgderr.CodeOf(err) != tt.code {
 				t.Fatalf("got %v, want %s", err, tt.code)
 			}
@@ -102,5 +106,57 @@ func TestOpenPullRequestErrors(t *testing.T) {
 				t.Fatalf("a token in the error: %v", err)
 			}
 		})
+	}
+}
+
+// TestPullRequestFabricFolder: a fabric whose path is a folder is validated
+// from that folder alone; its clone is private (0700 folders, 0600 files,
+// whatever the umask); and a clone URL off the allow list is refused before
+// anything is contacted.
+func TestPullRequestFabricFolder(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	srv := gittest.New(t, gittest.Options{})
+	rc := &RepoCache{Dir: t.TempDir(), Allowed: github.AllowedRemotes{srv.URL + "/"}}
+	srv.PullRequest(3, map[string]string{"dc1/raw/vpc.yaml": "v: 1\n", "dc10/raw/other.yaml": "o\n"}, nil, "add a VPC")
+	key := PullRequestCacheKey("dc1", srv.RepoURL())
+	co, err := rc.OpenPullRequest(context.Background(), key, "acme/x", srv.RepoURL(), 3, "dc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, done, err := co.FabricFS("dc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	if b, err := fs.ReadFile(fsys, "raw/vpc.yaml"); err != nil || string(b) != "v: 1\n" {
+		t.Fatalf("dc1/raw/vpc.yaml: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(rc.Dir, key, "dc10")); !os.IsNotExist(err) {
+		t.Fatalf("another fabric's folder was checked out: %v", err)
+	}
+	err = filepath.WalkDir(filepath.Join(rc.Dir, key), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if perm := info.Mode().Perm(); perm&0o077 != 0 {
+			return fmt.Errorf("%s is %o: readable by others", p, perm)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	contacted := false
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { contacted = true }))
+	defer other.Close()
+	_, err = rc.OpenPullRequest(context.Background(), PullRequestCacheKey("dc2", other.URL+"/x.git"), "acme/x", other.URL+"/x.git", 3, ".")
+	if fgderr.CodeOf(err) != fgderr.GitHubAuth || contacted {
+		t.Fatalf("a URL off the allow list: %v, contacted %v", err, contacted)
 	}
 }
