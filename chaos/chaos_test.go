@@ -41,11 +41,12 @@ type delivery struct {
 	rawPath string // the raw file the push added
 	name    string // the VPC it holds
 
-	accepted atomic.Bool
-	syncIDs  []string
-	firstAt  time.Time
-	answers  []int // every HTTP status it got, redeliveries included
-	latency  time.Duration
+	accepted   atomic.Bool
+	acceptedAt time.Time
+	syncIDs    []string
+	firstAt    time.Time
+	answers    []int // every HTTP status it got, redeliveries included
+	latency    time.Duration
 }
 
 // ledger is the test's record of every delivery.
@@ -170,8 +171,16 @@ func TestFaultSuite(t *testing.T) {
 	}
 	drained := time.Since(loadDone)
 	lost := len(pending)
+	owner := map[string]*delivery{}
+	for _, d := range led.deliveries {
+		for _, id := range d.syncIDs {
+			owner[id] = d
+		}
+	}
 	for _, id := range pending {
-		t.Errorf("sync %s of an accepted delivery did not reach a terminal record within %s: %s", id, drainDeadline, recordJSON(ctx, base, id))
+		d := owner[id]
+		t.Errorf("sync %s of delivery %s (accepted %.2fs into the load, answers %v) did not reach a terminal record within %s: %s",
+			id, d.id, d.acceptedAt.Sub(start).Seconds(), d.answers, drainDeadline, recordJSON(ctx, base, id))
 	}
 
 	// Every raw file pushed ends as a managed file; no force-push; no two
@@ -321,6 +330,7 @@ func deliverUntilAccepted(t *testing.T, ctx context.Context, base string, d *del
 		d.answers = append(d.answers, status)
 		if status >= 200 && status < 300 && !d.accepted.Load() {
 			d.syncIDs = append(d.syncIDs, answer.SyncIDs...)
+			d.acceptedAt = time.Now()
 			d.accepted.Store(true)
 		}
 		led.mu.Unlock()
