@@ -224,41 +224,8 @@ func mustJSON(t testing.TB, v any) []byte {
 	return b
 }
 
-func freshPush(t testing.TB) []byte {
-	ev := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
-	ev.After = gh.String(randomSHA())
-	return mustJSON(t, ev)
-}
-
 func randomSHA() string {
 	b := make([]byte, 20)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// waitAccepted sends fresh pushes until one is queued, with a deadline: the
-// server must recover with no restart.
-func (f *fixture) waitAccepted(situation string) {
-	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, out := f.send(req{event: "push", body: freshPush(f.t)})
-		if resp.StatusCode == http.StatusAccepted {
-			return
-		}
-		if time.Now().After(deadline) {
-			f.t.Fatalf("%s but the server still answers %d %v", situation, resp.StatusCode, out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func metricsText(t *testing.T, base string) string {
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
 }

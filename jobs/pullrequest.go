@@ -135,7 +135,9 @@ func (h *SyncHandler) validatePullRequest(ctx context.Context, p SyncPayload) er
 	repos, okRepos := h.Repos.(PullRequestRepositories)
 	if !okHeads || !okRepos {
 		issue := issueOf(&fgderr.Error{Code: fgderr.Internal, Msg: "this worker cannot validate pull requests: its store or repository cache lacks the pull-request side"})
-		h.finish(ctx, log, rec, store.StateFailed, &issue)
+		if werr := h.finish(ctx, log, rec, store.StateFailed, &issue); werr != nil {
+			return werr // retried, so that the record is written
+		}
 		return fmt.Errorf("%s: %w", issue.Message, asynq.SkipRetry)
 	}
 	v := &prValidation{h: h, log: log, fab: fab, p: p, pr: pr, rec: rec, heads: heads, repos: repos}
