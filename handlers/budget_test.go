@@ -82,7 +82,8 @@ func TestBufferClasses(t *testing.T) {
 }
 
 // TestBudgetLanes: with an 8 MiB budget (1 MiB for small bodies, 7 MiB for
-// large ones), a 5 MiB body being sent holds its share; a second one cannot
+// large ones), a 5 MiB body being sent holds its share once most of it has
+// arrived; a second one cannot
 // get its share and is answered 503 FGD_5004 with Retry-After after
 // BudgetWait; a signed ping meanwhile is served at once from its own lane;
 // once the first body is in and judged, the budget is whole again.
@@ -98,10 +99,12 @@ func TestBudgetLanes(t *testing.T) {
 		code, _, out, err := post(f.server.URL, slowBody, size, deliveryHeaders("push", "slow", badSig))
 		firstDone <- fmt.Sprintf("%d %v %v", code, bodyErrorCode(out), err)
 	}()
-	if _, err := sender.Write(junk[:64<<10]); err != nil {
+	// A body's share grows as it arrives: past 4 MiB of its 5 MiB, it holds
+	// all 5, and the 7 MiB large lane cannot give 3 MiB more.
+	const sent = 4<<20 + 1
+	if _, err := sender.Write(junk[:sent]); err != nil {
 		t.Fatal(err)
 	}
-	// The first body holds its share once the large lane cannot give 3 MiB.
 	budget := f.handler.budget()
 	deadline := time.Now().Add(10 * time.Second)
 	for budget.large.TryAcquire(3 << 20) {
@@ -122,7 +125,7 @@ func TestBudgetLanes(t *testing.T) {
 		t.Fatalf("ping while the large lane is taken: %d %v %v", code, out, err)
 	}
 
-	if _, err := sender.Write(junk[64<<10:]); err != nil {
+	if _, err := sender.Write(junk[sent:]); err != nil {
 		t.Fatal(err)
 	}
 	_ = sender.Close()
