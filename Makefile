@@ -54,6 +54,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'CommitLargeTree' -benchtime 3x ./github/
 	$(GO) test -run '^$$' -bench 'Match' ./registry/
 	$(GO) test -run '^$$' -bench 'IngestVsYq' -benchtime 1x ./cmd/fgdctl/
+	$(GO) test -run '^$$' -bench 'ValidateVsKubeconform' -benchtime 1x ./cmd/fgdctl/
 	@$(MAKE) -s bench-memory
 
 ## bench-memory: peak RSS of fgdctl ingest on the 10,126-document corpus
