@@ -43,7 +43,8 @@ promtool:
 	@test -x $(BIN)/promtool || $(GO) -C deploy/tools build -o ../../$(BIN)/promtool github.com/prometheus/prometheus/cmd/promtool
 
 ## bench: benchmarks (webhook throughput and latency at 1,000/s on Redis with AOF, the webhook against
-## the yardstick receiver with its RSS at 5,000/s, fabric matching)
+## the yardstick receiver with its RSS at 5,000/s, fabric matching, fgdctl ingest against yq and
+## fgdctl validate against kubeconform -strict on the 10,126-document corpus)
 bench:
 	$(GO) test -run '^$$' -bench 'WebhookDelivery' -benchmem -benchtime 3s ./handlers/
 	$(GO) test -run '^$$' -bench 'WebhookFixedRate' -benchtime 1x ./handlers/
@@ -54,6 +55,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'CommitLargeTree' -benchtime 3x ./github/
 	$(GO) test -run '^$$' -bench 'Match' ./registry/
 	$(GO) test -run '^$$' -bench 'IngestVsYq' -benchtime 1x ./cmd/fgdctl/
+	$(GO) test -run '^$$' -bench 'ValidateVsKubeconform' -benchtime 1x ./cmd/fgdctl/
 	@$(MAKE) -s bench-memory
 
 ## bench-memory: peak RSS of fgdctl ingest on the 10,126-document corpus

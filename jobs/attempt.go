@@ -168,6 +168,9 @@ func (a *attempt) ingest(ctx context.Context) error {
 	a.plan = plan
 	a.rec.Counts, a.rec.Errors, a.rec.State = plan.Counts, plan.Errors, plan.SyncState()
 	a.rec.Warnings = append(a.rec.Warnings, plan.Warnings...)
+	// A resource the user deleted that others still reference: Hedgehog
+	// will refuse or orphan them, so the record says so.
+	a.rec.Warnings = append(a.rec.Warnings, ingestion.DeletionWarnings(inventoryResources(a.fab.Path, a.previous), plan)...)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"path"
+	"strings"
 
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/fgderr"
@@ -34,4 +35,31 @@ func (s *syncRun) saveInventory(ctx context.Context, plan *ingestion.Plan, commi
 		s.log.Warn("could not store the inventory", "error", err)
 		s.rec.Warnings = append(s.rec.Warnings, ingestion.Issue{Code: fgderr.Store, Message: "inventory not updated: " + err.Error()})
 	}
+}
+
+// inventoryResources turns stored inventory items back into resources as
+// ingestion sees them: paths relative to the fabric folder, and the object
+// rebuilt from what the inventory keeps (metadata and spec).
+func inventoryResources(fabricPath string, items []store.Resource) []ingestion.Resource {
+	prefix := path.Clean(fabricPath) + "/"
+	out := make([]ingestion.Resource, 0, len(items))
+	for _, it := range items {
+		meta := map[string]any{"name": it.Name, "namespace": it.Namespace}
+		if it.Labels != nil {
+			meta["labels"] = it.Labels
+		}
+		if it.Annotations != nil {
+			meta["annotations"] = it.Annotations
+		}
+		obj := map[string]any{"apiVersion": it.APIVersion, "kind": it.Kind, "metadata": meta}
+		if it.Spec != nil {
+			obj["spec"] = it.Spec
+		}
+		rel := it.Path
+		if prefix != "./" {
+			rel = strings.TrimPrefix(rel, prefix)
+		}
+		out = append(out, ingestion.Resource{APIVersion: it.APIVersion, Kind: it.Kind, Namespace: it.Namespace, Name: it.Name, Path: rel, Object: obj})
+	}
+	return out
 }

@@ -2,111 +2,226 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"strings"
-	"testing/fstest"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
 	"github.com/githedgehog/fgd-sync/ingestion"
+	"github.com/githedgehog/fgd-sync/ingestion/report"
+	"github.com/githedgehog/fgd-sync/internal/buildinfo"
 )
 
+// validateFormat is validate's -o: text lines, or a report for machines.
+type validateFormat string
+
+const (
+	validateText  validateFormat = "text"
+	validateJSON  validateFormat = "json"
+	validateSARIF validateFormat = "sarif"
+)
+
+func (f *validateFormat) String() string { return string(*f) }
+
+func (f *validateFormat) Set(s string) error {
+	switch v := validateFormat(s); v {
+	case validateText, validateJSON, validateSARIF:
+		*f = v
+		return nil
+	}
+	return fmt.Errorf("must be text, json or sarif")
+}
+
+func (f *validateFormat) Type() string { return "format" }
+
+// validateFlags are validate's own flags, beside the limits.
+type validateFlags struct {
+	limits       limitFlags
+	dir          string
+	fabricConfig string
+	format       validateFormat
+}
+
+func (v *validateFlags) register(fs *pflag.FlagSet) {
+	v.limits.register(fs)
+	v.format = validateText
+	fs.StringVar(&v.dir, "dir", "", "check the FGD folder `FGD`: raw/ together with managed/")
+	fs.StringVar(&v.fabricConfig, "fabric-config", "", "fabric-wide settings `FILE` (Hedgehog's fabric config keys); default: .hnp/fabric.yaml of --dir")
+	fs.VarP(&v.format, "output", "o", "output format: text, json or sarif (SARIF 2.1.0, for GitHub code scanning)")
+}
+
 func newValidateCommand(e *env) *cobra.Command {
-	var limits limitFlags
+	var flags validateFlags
 	cmd := &cobra.Command{
-		Use:   "validate FILE...",
-		Short: "Check YAML files the way ingestion would (for pre-commit hooks)",
-		Long: `validate checks YAML files as a sync would check them in raw/, and prints each
-problem on stdout as file:line: FGD_xxxx path: message. It changes nothing.
+		Use:   "validate FILE... | --dir FGD",
+		Short: "Check YAML files the way ingestion would (for pre-commit hooks and CI)",
+		Long: `validate checks YAML files as a sync would check them in raw/. The files given are
+one set: references between them resolve (a VPCAttachment in one file may name a
+VPC in another). With --dir it checks the FGD folder's raw/ together with its
+managed/ and .hnp/fabric.yaml, as a sync would. It changes nothing.
+
+Each problem is printed on stdout as file:line: FGD_xxxx path: message, warnings
+on stderr; -o json or -o sarif print one report on stdout instead (SARIF paths are
+relative to the current folder, which should be the repository's root).
 
 Exit codes: 0 all files valid; 1 some file rejected; 2 a usage error.`,
-		Example: `  fgdctl validate $(git diff --cached --name-only -- 'raw/*.yaml' 'raw/*.yml')`,
+		Example: `  fgdctl validate $(git diff --cached --name-only -- 'raw/*.yaml' 'raw/*.yml')
+  fgdctl validate --dir ./dc1 -o sarif > fgd.sarif`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErrorf("validate takes one or more files")
+			switch {
+			case flags.dir != "" && len(args) > 0:
+				return usageErrorf("validate takes files or --dir, not both")
+			case flags.dir == "" && len(args) == 0:
+				return usageErrorf("validate takes one or more files, or --dir FGD")
 			}
 			return nil
 		},
 		RunE: func(_ *cobra.Command, files []string) error {
-			return validateFiles(e, files, limits)
+			return runValidate(e, files, flags)
 		},
 	}
-	limits.register(cmd.Flags())
+	flags.register(cmd.Flags())
 	return cmd
 }
 
-func validateFiles(e *env, files []string, limits limitFlags) error {
-	// Each file is placed in raw/ of an in-memory folder under its own
-	// index, so that names never clash and issues map back to the name given.
-	mem := fstest.MapFS{}
-	names := map[string]string{}
-	for i, name := range files {
-		info, err := os.Lstat(name)
-		if err != nil {
-			return usageErrorf("validate: %v", err)
-		}
-		key := fmt.Sprintf("%s/%d/%s", ingestion.RawDir, i, sanitizeBase(filepath.Base(name)))
-		names[key] = name
-		if info.Mode()&os.ModeSymlink != 0 {
-			mem[key] = &fstest.MapFile{Mode: os.ModeSymlink}
-			continue
-		}
-		if info.IsDir() {
-			return usageErrorf("validate: %s is a folder; use fgdctl ingest --dry-run for folders", name)
-		}
-		if info.Size() > limits.maxFileBytes {
-			// Refused before it is read.
-			fmt.Fprintf(e.stdout, "%s: %s the file is %d bytes; the limit is %d bytes\n", name, fgderr.LimitExceeded, info.Size(), limits.maxFileBytes)
-			continue
-		}
-		data, err := os.ReadFile(name)
-		if err != nil {
-			return usageErrorf("validate: %v", err)
-		}
-		mem[key] = &fstest.MapFile{Data: data, Mode: 0o644}
-	}
+func runValidate(e *env, files []string, flags validateFlags) error {
 	bundle, err := loadBundle()
 	if err != nil {
 		return err
 	}
-	plan, err := ingestion.Ingest(mem, limits.options(bundle))
-	if err != nil {
-		return fmt.Errorf("validate: %w", err)
-	}
-	rename := func(i ingestion.Issue) ingestion.Issue {
-		if n, ok := names[i.File]; ok {
-			i.File = n
+	opts := flags.limits.options(bundle)
+	var configIssue *ingestion.Issue
+	if flags.fabricConfig != "" {
+		data, err := os.ReadFile(flags.fabricConfig)
+		if err != nil {
+			return usageErrorf("validate: --fabric-config: %v", err)
 		}
-		i.Message = replaceNames(i.Message, names)
-		return i
+		opts.FabricConfig, configIssue = ingestion.ParseFabricConfig(data)
+		if configIssue != nil {
+			configIssue.File = flags.fabricConfig
+		}
 	}
-	refused := len(files) - len(mem)
-	for _, i := range plan.Errors {
-		fmt.Fprintln(e.stdout, rename(i).String())
+	var (
+		plan     *ingestion.Plan
+		prefix   string
+		nChecked int
+	)
+	if flags.dir != "" {
+		plan, prefix, err = validateDir(flags.dir, opts)
+	} else {
+		plan, err = validateFileSet(files, opts)
+		nChecked = len(files)
 	}
-	for _, i := range plan.Warnings {
-		fmt.Fprintln(e.stderr, "warning: "+rename(i).String())
+	if err != nil {
+		return err
 	}
-	if n := len(plan.Errors) + refused; n > 0 {
+	if configIssue != nil {
+		// A broken fabric config is an error of its own; the rules that
+		// need it were skipped.
+		plan.Errors = append([]ingestion.Issue{*configIssue}, plan.Errors...)
+	}
+	if err := printValidation(e, plan, flags.format, report.Options{ToolVersion: buildinfo.Get().Version, PathPrefix: prefix}); err != nil {
+		return err
+	}
+	if n := len(plan.Errors); n > 0 {
 		return &exitError{code: exitRejected, err: fmt.Errorf("validate: %d problems found", n)}
 	}
-	fmt.Fprintf(e.stderr, "%d files valid\n", len(files))
+	if flags.dir != "" {
+		nChecked = plan.Counts.FilesProcessed
+	}
+	fmt.Fprintf(e.stderr, "%d files valid\n", nChecked)
 	return nil
 }
 
-func sanitizeBase(b string) string {
-	if b == "" || b == "." || b == ".." || b == "/" {
-		return "file.yaml"
+// validateFileSet checks the files as one set. A symlink or an oversized
+// file is refused before it is read, and reported under the name given.
+func validateFileSet(files []string, opts ingestion.Options) (*ingestion.Plan, error) {
+	set := make(map[string][]byte, len(files))
+	var refused []ingestion.Issue
+	for _, name := range files {
+		info, err := os.Lstat(name)
+		if err != nil {
+			return nil, usageErrorf("validate: %v", err)
+		}
+		switch {
+		case info.Mode()&os.ModeSymlink != 0:
+			refused = append(refused, ingestion.Issue{Code: fgderr.Symlink, File: name,
+				Message: "is a symlink; symlinks are never followed, so it is left as it is: replace it with the file itself"})
+			continue
+		case info.IsDir():
+			return nil, usageErrorf("validate: %s is a folder; use fgdctl validate --dir for an FGD folder", name)
+		case info.Size() > opts.MaxFileBytes:
+			refused = append(refused, ingestion.Issue{Code: fgderr.LimitExceeded, File: name,
+				Message: fmt.Sprintf("the file is %d bytes; the limit is %d bytes", info.Size(), opts.MaxFileBytes)})
+			continue
+		}
+		if _, dup := set[name]; dup {
+			continue // the same name twice is one file
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, usageErrorf("validate: %v", err)
+		}
+		set[name] = data
 	}
-	return b
+	plan, err := ingestion.ValidateFiles(set, opts)
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	plan.Errors = append(refused, plan.Errors...)
+	return plan, nil
 }
 
-// replaceNames turns in-memory keys in a message back into the names given.
-func replaceNames(msg string, names map[string]string) string {
-	for key, name := range names {
-		msg = strings.ReplaceAll(msg, key, name)
+// validateDir checks an FGD folder as a sync would, and applies nothing.
+// The prefix is the folder relative to the current one, so that SARIF
+// locations are relative to the repository's root when run from there.
+func validateDir(dir string, opts ingestion.Options) (*ingestion.Plan, string, error) {
+	root, err := openFabricDir(dir)
+	if err != nil {
+		return nil, "", usageErrorf("validate: %v", err)
 	}
-	return msg
+	defer root.Close()
+	plan, err := ingestion.Ingest(root.FS(), opts)
+	if err != nil {
+		return nil, "", fmt.Errorf("validate: %w", err)
+	}
+	prefix := filepath.Clean(dir)
+	if abs, err := filepath.Abs(dir); err == nil {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, abs); err == nil {
+				prefix = rel
+			}
+		}
+	}
+	return plan, filepath.ToSlash(prefix), nil
+}
+
+// printValidation prints errors on stdout and warnings on stderr as text,
+// or the whole plan as one report on stdout.
+func printValidation(e *env, plan *ingestion.Plan, format validateFormat, opts report.Options) error {
+	var err error
+	switch format {
+	case validateJSON:
+		err = report.WriteJSON(e.stdout, plan, opts)
+	case validateSARIF:
+		err = report.WriteSARIF(e.stdout, plan, opts)
+	default:
+		printTextIssues(e.stdout, e.stderr, plan)
+	}
+	if err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	return nil
+}
+
+func printTextIssues(stdout, stderr io.Writer, plan *ingestion.Plan) {
+	for _, i := range plan.Errors {
+		fmt.Fprintln(stdout, i.String())
+	}
+	for _, i := range plan.Warnings {
+		fmt.Fprintln(stderr, "warning: "+i.String())
+	}
 }
