@@ -11,7 +11,6 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
-	"github.com/hibiken/asynq"
 
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/fgderr"
@@ -139,50 +138,23 @@ func (h *WebhookHandler) queuePullRequest(w http.ResponseWriter, ctx context.Con
 	ctx, cancel := context.WithTimeout(ctx, h.enqueueTimeout())
 	defer cancel()
 	pr := ev.GetPullRequest()
-	start := time.Now()
-	ids := make([]string, 0, len(matched))
-	fresh := 0
+	now := time.Now().UTC()
+	ref := fmt.Sprintf("refs/pull/%d/head", pr.GetNumber())
+	payloads := make([]jobs.SyncPayload, 0, len(matched))
 	for _, f := range matched {
 		statusContext := jobs.ValidateStatusContext
 		if shared {
 			statusContext += "/" + f.Name
 		}
-		// Keyed on what is validated, not on the delivery: the same head
-		// of the same pull request, redelivered or re-sent under a new
-		// delivery id, is validated once (its status is already on it).
-		syncID := PushSyncID(f.Name, fmt.Sprintf("refs/pull/%d/head", pr.GetNumber()), pr.GetBase().GetSHA(), pr.GetHead().GetSHA())
-		task, err := jobs.NewSyncTask(jobs.SyncPayload{
-			SyncID: syncID, Fabric: f.Name, Trigger: jobs.TriggerPullRequest, DeliveryID: d.id, CreatedAt: start.UTC(),
-			Ref: fmt.Sprintf("refs/pull/%d/head", pr.GetNumber()), After: pr.GetHead().GetSHA(),
+		payloads = append(payloads, jobs.SyncPayload{
+			// Keyed on what is validated, not on the delivery: the same
+			// head of the same pull request, redelivered or re-sent under
+			// a new delivery id, is validated once.
+			SyncID: PushSyncID(f.Name, ref, pr.GetBase().GetSHA(), pr.GetHead().GetSHA()),
+			Fabric: f.Name, Trigger: jobs.TriggerPullRequest, DeliveryID: d.id, CreatedAt: now, Ref: ref, After: pr.GetHead().GetSHA(),
 			PullRequest: &jobs.PullRequestTarget{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), HeadRepository: pr.GetHead().GetRepo().GetFullName(),
 				UpdatedAt: pr.GetUpdatedAt().Time, StatusContext: statusContext},
-		}, h.TaskOptions...)
-		if err != nil {
-			h.reject(w, d, fgderr.Internal, "could not build the validation task")
-			return
-		}
-		_, err = h.Queue.EnqueueContext(ctx, task)
-		switch {
-		case errors.Is(err, asynq.ErrTaskIDConflict):
-			// This delivery was accepted before for this fabric.
-		case err != nil:
-			h.unavailable(w, d.with(slog.String("fabric", f.Name)), err)
-			return
-		default:
-			fresh++
-		}
-		ids = append(ids, syncID)
+		})
 	}
-	h.Metrics.enqueueLatency.Observe(time.Since(start).Seconds())
-	if fresh == 0 {
-		h.Metrics.delivery(d.event, outcomeDuplicate)
-		h.log(d, slog.LevelInfo, "webhook redelivery ignored", slog.Any("sync_ids", ids))
-		writeJSON(w, http.StatusOK, webhookAnswer{Status: "duplicate"})
-		return
-	}
-	h.Metrics.delivery(d.event, outcomeQueued)
-	for i, f := range matched {
-		h.log(d, slog.LevelInfo, "pull request validation queued", slog.String("fabric", f.Name), slog.String("sync_id", ids[i]))
-	}
-	writeJSON(w, http.StatusAccepted, webhookAnswer{Status: "queued", SyncIDs: ids})
+	h.enqueueSyncs(w, ctx, d, payloads, "pull request validation queued")
 }

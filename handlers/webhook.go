@@ -292,15 +292,27 @@ func (h *WebhookHandler) push(w http.ResponseWriter, d delivery) {
 		return
 	}
 
-	start := time.Now()
-	ids := make([]string, 0, len(matched))
-	fresh := 0
+	now := time.Now().UTC()
+	payloads := make([]jobs.SyncPayload, 0, len(matched))
 	for _, f := range matched {
-		syncID := PushSyncID(f.Name, p.Ref, p.Before, p.After)
-		task, err := jobs.NewSyncTask(jobs.SyncPayload{
-			SyncID: syncID, Fabric: f.Name, Trigger: jobs.TriggerWebhook,
-			Ref: p.Ref, Before: p.Before, After: p.After, DeliveryID: d.id, CreatedAt: start.UTC(),
-		}, h.TaskOptions...)
+		payloads = append(payloads, jobs.SyncPayload{
+			SyncID: PushSyncID(f.Name, p.Ref, p.Before, p.After), Fabric: f.Name, Trigger: jobs.TriggerWebhook,
+			Ref: p.Ref, Before: p.Before, After: p.After, DeliveryID: d.id, CreatedAt: now,
+		})
+	}
+	h.enqueueSyncs(w, ctx, d, payloads, "sync queued")
+}
+
+// enqueueSyncs enqueues one task per payload and answers the delivery: 202
+// queued with the sync ids; 200 duplicate when every task's id was taken
+// before (the same push or pull request head, under this delivery id or
+// another one); 503 when Redis fails.
+func (h *WebhookHandler) enqueueSyncs(w http.ResponseWriter, ctx context.Context, d delivery, payloads []jobs.SyncPayload, queuedMsg string) {
+	start := time.Now()
+	ids := make([]string, 0, len(payloads))
+	fresh := 0
+	for _, p := range payloads {
+		task, err := jobs.NewSyncTask(p, h.TaskOptions...)
 		if err != nil {
 			h.reject(w, d, fgderr.Internal, "could not build the sync task")
 			return
@@ -308,15 +320,14 @@ func (h *WebhookHandler) push(w http.ResponseWriter, d delivery) {
 		_, err = h.Queue.EnqueueContext(ctx, task)
 		switch {
 		case errors.Is(err, asynq.ErrTaskIDConflict):
-			// This push was accepted before for this fabric, under this
-			// delivery id or another one.
+			// Accepted before for this fabric.
 		case err != nil:
-			h.unavailable(w, d.with(slog.String("fabric", f.Name)), err)
+			h.unavailable(w, d.with(slog.String("fabric", p.Fabric)), err)
 			return
 		default:
 			fresh++
 		}
-		ids = append(ids, syncID)
+		ids = append(ids, p.SyncID)
 	}
 	h.Metrics.enqueueLatency.Observe(time.Since(start).Seconds())
 
@@ -327,8 +338,8 @@ func (h *WebhookHandler) push(w http.ResponseWriter, d delivery) {
 		return
 	}
 	h.Metrics.delivery(d.event, outcomeQueued)
-	for i, f := range matched {
-		h.log(d, slog.LevelInfo, "sync queued", slog.String("fabric", f.Name), slog.String("sync_id", ids[i]), slog.String("after", p.After))
+	for _, p := range payloads {
+		h.log(d, slog.LevelInfo, queuedMsg, slog.String("fabric", p.Fabric), slog.String("sync_id", p.SyncID), slog.String("after", p.After))
 	}
 	writeJSON(w, http.StatusAccepted, webhookAnswer{Status: "queued", SyncIDs: ids})
 }
