@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/githedgehog/fgd-sync/fabrics"
+	"github.com/githedgehog/fgd-sync/github"
 	"github.com/githedgehog/fgd-sync/github/gitcache"
 	"github.com/githedgehog/fgd-sync/ingestion"
 	"github.com/githedgehog/fgd-sync/internal/buildinfo"
@@ -243,7 +244,8 @@ func startReplica(t *testing.T, rdb redis.UniversalClient, queue, prefix string,
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sync := &jobs.SyncHandler{Logger: log, Fabrics: fabrics.NewStaticIndex(list), Store: store.New(rdb, prefix),
-		Repos: jobs.GitCache{RepoCache: &gitcache.RepoCache{Dir: t.TempDir(), Breakers: reg.Breakers}},
+		Repos: jobs.GitCache{RepoCache: &gitcache.RepoCache{Dir: t.TempDir(), Breakers: reg.Breakers,
+			Allowed: github.AllowedRemotes{"http://127.0.0.1:"}}}, // the test's own loopback git server, on a port not known yet
 		Queue: asynq.NewClientFromRedisClient(rdb), Bundle: bundle, Metrics: reg.Syncs}
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(jobs.TypeSync, sync.HandleSyncTask)
