@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
@@ -191,32 +192,62 @@ func lstat(fsys fs.FS, name string) (fs.FileInfo, error) {
 	return fs.Stat(fsys, name)
 }
 
-// parseAll reads and parses files on opts.Workers goroutines.
+// parseAll reads and parses files on opts.Workers goroutines. The files are
+// read and split first; then their documents are parsed one by one on the
+// workers, so that one large file keeps every core busy, and gathered back
+// into their files in order.
 func parseAll(fsys fs.FS, entries []sourceEntry, opts Options, cfg *rules.FabricConfig) []*parsedFile {
 	out := make([]*parsedFile, len(entries))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	workers := min(opts.Workers, len(entries))
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p := newParser(opts.Bundle, opts.Namespace, cfg)
-			for i := range work {
-				out[i] = p.parseFile(fsys, entries[i], opts.MaxFileBytes)
-			}
-		}()
+	chunks := make([][]chunk, len(entries))
+	inParallel(opts.Workers, len(entries), func() func(int) {
+		return func(i int) { out[i], chunks[i] = readFile(fsys, entries[i], opts.MaxFileBytes) }
+	})
+	type docRef struct{ file, chunk int }
+	var refs []docRef
+	docs := make([][]*document, len(entries))
+	for i, cs := range chunks {
+		docs[i] = make([]*document, len(cs))
+		for j := range cs {
+			refs = append(refs, docRef{i, j})
+		}
 	}
-	for i := range entries {
-		work <- i
+	inParallel(opts.Workers, len(refs), func() func(int) {
+		p := newParser(opts.Bundle, opts.Namespace, cfg)
+		return func(k int) {
+			r := refs[k]
+			docs[r.file][r.chunk] = p.parse(entries[r.file].path, chunks[r.file][r.chunk])
+		}
+	})
+	for i, f := range out {
+		for _, d := range docs[i] {
+			f.add(d)
+		}
 	}
-	close(work)
-	wg.Wait()
 	return out
 }
 
-// parseFile reads one file, refusing an oversized one before reading it.
-func (p *parser) parseFile(fsys fs.FS, e sourceEntry, maxBytes int64) *parsedFile {
+// inParallel calls do(0..n-1) on up to workers goroutines; newWorker gives
+// each goroutine its do, with state of its own.
+func inParallel(workers, n int, newWorker func() func(int)) {
+	workers = min(workers, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			do := newWorker()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				do(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// readFile reads and splits one file, refusing an oversized one before
+// reading it. A file it rejects has no chunks.
+func readFile(fsys fs.FS, e sourceEntry, maxBytes int64) (*parsedFile, []chunk) {
 	f := &parsedFile{entry: e}
 	tooBig := func(size string) {
 		f.errors = append(f.errors, Issue{Code: fgderr.LimitExceeded, File: e.path,
@@ -224,49 +255,50 @@ func (p *parser) parseFile(fsys fs.FS, e sourceEntry, maxBytes int64) *parsedFil
 	}
 	if e.size > maxBytes {
 		tooBig(fmt.Sprintf("%d bytes", e.size))
-		return f
+		return f, nil
 	}
 	r, err := fsys.Open(e.path)
 	if err != nil {
 		f.errors = append(f.errors, Issue{Code: fgderr.InvalidStructure, File: e.path, Message: "cannot be read: " + err.Error()})
-		return f
+		return f, nil
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
 	r.Close()
 	if err != nil {
 		f.errors = append(f.errors, Issue{Code: fgderr.InvalidStructure, File: e.path, Message: "cannot be read: " + err.Error()})
-		return f
+		return f, nil
 	}
 	if int64(len(data)) > maxBytes {
 		tooBig("larger than the limit")
-		return f
+		return f, nil
 	}
 	f.data = data
 	if !utf8.Valid(data) {
 		f.errors = append(f.errors, Issue{Code: fgderr.InvalidYAML, File: e.path, Line: firstInvalidUTF8Line(data),
 			Message: "the file is not UTF-8; save it as UTF-8"})
-		return f
+		return f, nil
 	}
 	chunks, err := splitDocuments(data)
 	if err != nil {
 		var se *splitError
 		errors.As(err, &se)
 		f.errors = append(f.errors, Issue{Code: fgderr.InvalidYAML, File: e.path, Line: se.line, Message: se.msg})
-		return f
+		return f, nil
 	}
-	for _, c := range chunks {
-		d := p.parse(e.path, c)
-		f.docs = append(f.docs, d)
-		f.warnings = append(f.warnings, d.warnings...)
-		switch d.class {
-		case docEmpty:
-			continue
-		case docInvalid:
-			f.errors = append(f.errors, d.issues...)
-		}
-		f.count++
+	return f, chunks
+}
+
+// add appends one parsed document of the file, in file order.
+func (f *parsedFile) add(d *document) {
+	f.docs = append(f.docs, d)
+	f.warnings = append(f.warnings, d.warnings...)
+	switch d.class {
+	case docEmpty:
+		return
+	case docInvalid:
+		f.errors = append(f.errors, d.issues...)
 	}
-	return f
+	f.count++
 }
 
 func firstInvalidUTF8Line(data []byte) int {
