@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -219,14 +220,18 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
-// countingFS records which files were opened.
+// countingFS records which files were opened. Ingestion reads files on
+// several goroutines, as an fs.FS allows.
 type countingFS struct {
 	fs.FS
+	mu     *sync.Mutex
 	opened map[string]bool
 }
 
 func (c countingFS) Open(name string) (fs.File, error) {
+	c.mu.Lock()
 	c.opened[name] = true
+	c.mu.Unlock()
 	return c.FS.Open(name)
 }
 
@@ -236,7 +241,7 @@ func TestOversizedFileIsNotRead(t *testing.T) {
 		"raw/big.yaml":   {Data: big},
 		"raw/small.yaml": {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\n")},
 	}
-	cfs := countingFS{FS: in, opened: map[string]bool{}}
+	cfs := countingFS{FS: in, mu: &sync.Mutex{}, opened: map[string]bool{}}
 	p := mustIngest(t, cfs, Options{MaxFileBytes: 4096})
 	errs := errorsOf(p, "raw/big.yaml")
 	if len(errs) != 1 || errs[0].Code != fgderr.LimitExceeded {
@@ -293,7 +298,7 @@ func TestRawByteLimit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfs := countingFS{FS: in, opened: map[string]bool{}}
+			cfs := countingFS{FS: in, mu: &sync.Mutex{}, opened: map[string]bool{}}
 			p := mustIngest(t, cfs, Options{MaxFileBytes: 4096, MaxRawBytes: tc.limit})
 			for _, name := range tc.read {
 				if !cfs.opened[name] || !contains(p.Removes, name) {
