@@ -52,8 +52,9 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./fabrics/
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1,2 ./ingestion/
 	$(GO) test -run '^$$' -bench 'SyncLatency|FiftyFabrics' -benchtime 1x ./e2e/
-	$(GO) test -run '^$$' -bench 'CommitLargeTree' -benchtime 3x ./github/
+	$(GO) test -run '^$$' -bench 'CommitLargeTree' -benchtime 3x ./github/gitcache/
 	$(GO) test -run '^$$' -bench 'Match' ./registry/
+	$(GO) test -run '^$$' -bench 'WebhookReplicatedAck' -benchtime 3s ./app/
 	$(GO) test -run '^$$' -bench 'IngestVsYq' -benchtime 1x ./cmd/fgdctl/
 	$(GO) test -run '^$$' -bench 'ValidateVsKubeconform' -benchtime 1x ./cmd/fgdctl/
 	@$(MAKE) -s bench-memory
