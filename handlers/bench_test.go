@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/githedgehog/fgd-sync/internal/testredis"
+	"github.com/githedgehog/fgd-sync/internal/webhooktest"
 	"github.com/githedgehog/fgd-sync/redisconn"
 	"github.com/githedgehog/fgd-sync/registry"
 )
@@ -83,7 +84,7 @@ func newPushGen(tb testing.TB) *pushGen {
 func (g *pushGen) next() (body []byte, sig, delivery string) {
 	i := g.n.Add(1)
 	body = bytes.ReplaceAll(g.template, []byte(afterPlaceholder), fmt.Appendf(nil, "%040x", i))
-	return body, sign(testSecret, body), fmt.Sprintf("%s-%d", g.prefix, i)
+	return body, webhooktest.Sign(testSecret, body), fmt.Sprintf("%s-%d", g.prefix, i)
 }
 
 func deliver(client *http.Client, url string, body []byte, sig, delivery string) (int, error) {

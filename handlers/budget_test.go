@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/githedgehog/fgd-sync/internal/webhooktest"
 	gh "github.com/google/go-github/v60/github"
 )
 
@@ -91,7 +92,7 @@ func TestBudgetLanes(t *testing.T) {
 	f := newFixtureWith(t, nil, func(h *WebhookHandler) { h.MemoryBytes = 8 << 20 })
 	const size = 5 << 20
 	junk := bytes.Repeat([]byte("x"), size)
-	badSig := sign("not the secret", junk)
+	badSig := webhooktest.Sign("not the secret", junk)
 
 	slowBody, sender := io.Pipe()
 	firstDone := make(chan string, 1)
@@ -119,8 +120,8 @@ func TestBudgetLanes(t *testing.T) {
 	if err != nil || code != http.StatusServiceUnavailable || bodyErrorCode(out) != "FGD_5004" || header.Get("Retry-After") == "" {
 		t.Fatalf("second large body: %d %v %v, Retry-After %q; want 503 FGD_5004 with Retry-After", code, out, err, header.Get("Retry-After"))
 	}
-	ping := mustJSON(t, &gh.PingEvent{Zen: gh.String("Design for failure."), HookID: gh.Int64(7)})
-	code, _, out, err = post(f.server.URL, bytes.NewReader(ping), int64(len(ping)), deliveryHeaders("ping", "ping", sign(testSecret, ping)))
+	ping := webhooktest.MustJSON(t, &gh.PingEvent{Zen: gh.String("Design for failure."), HookID: gh.Int64(7)})
+	code, _, out, err = post(f.server.URL, bytes.NewReader(ping), int64(len(ping)), deliveryHeaders("ping", "ping", webhooktest.Sign(testSecret, ping)))
 	if err != nil || code != http.StatusOK || out["status"] != "ignored" {
 		t.Fatalf("ping while the large lane is taken: %d %v %v", code, out, err)
 	}
@@ -143,7 +144,7 @@ func TestBudgetLanes(t *testing.T) {
 // whole (the signature checks every byte) and route; a body larger than
 // the budget's lane could ever give is refused with 413, not left waiting.
 func TestBodySizes(t *testing.T) {
-	large := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
+	large := webhooktest.PushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
 	for i := 0; i < 15_000; i++ { // about 3.2 MiB
 		large.Commits[0].Modified = append(large.Commits[0].Modified, fmt.Sprintf("docs/notes/%06d-%s.md", i, strings.Repeat("n", 200)))
 	}
@@ -155,8 +156,8 @@ func TestBodySizes(t *testing.T) {
 		status  int
 		code    string
 	}{
-		{name: "small with length", ev: pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"), status: 202},
-		{name: "small chunked", ev: pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"), chunked: true, status: 202},
+		{name: "small with length", ev: webhooktest.PushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"), status: 202},
+		{name: "small chunked", ev: webhooktest.PushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml"), chunked: true, status: 202},
 		{name: "3 MiB with length", ev: large, status: 202},
 		{name: "3 MiB chunked", ev: large, chunked: true, status: 202},
 		{name: "3 MiB over a 2 MiB budget", ev: large, budget: 2 << 20, status: 413, code: "FGD_1006"},
@@ -167,8 +168,8 @@ func TestBodySizes(t *testing.T) {
 			f := newFixtureWith(t, nil, func(h *WebhookHandler) { h.MemoryBytes = tc.budget })
 			ev := *tc.ev
 			ev.After = gh.String(randomSHA())
-			body := mustJSON(t, &ev)
-			resp, out := f.send(req{event: "push", body: body, chunked: tc.chunked})
+			body := webhooktest.MustJSON(t, &ev)
+			resp, out := f.send(webhooktest.Request{Event: "push", Body: body, Chunked: tc.chunked})
 			if resp.StatusCode != tc.status {
 				t.Fatalf("%d %v, want %d", resp.StatusCode, out, tc.status)
 			}

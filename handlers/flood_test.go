@@ -18,6 +18,7 @@ import (
 
 	"github.com/githedgehog/fgd-sync/internal/syncbuf"
 	"github.com/githedgehog/fgd-sync/internal/testredis"
+	"github.com/githedgehog/fgd-sync/internal/webhooktest"
 )
 
 // webhookProcess is cmd/webhook built and running on its own Redis.
@@ -114,7 +115,7 @@ func TestMemoryFlood(t *testing.T) {
 
 	const flood, size = 32, MaxWebhookBody
 	junk := bytes.Repeat([]byte{'{'}, size) // one copy, shared by every request
-	badSig := sign("an attacker's guess", junk)
+	badSig := webhooktest.Sign("an attacker's guess", junk)
 	answers := make([]string, flood)
 	var wg sync.WaitGroup
 	floodDone := make(chan struct{})
@@ -132,7 +133,7 @@ func TestMemoryFlood(t *testing.T) {
 	}
 	go func() { wg.Wait(); close(floodDone) }()
 
-	ping := mustJSON(t, &gh.PingEvent{Zen: gh.String("Non-blocking is better than blocking."), HookID: gh.Int64(42)})
+	ping := webhooktest.MustJSON(t, &gh.PingEvent{Zen: gh.String("Non-blocking is better than blocking."), HookID: gh.Int64(42)})
 	var pings []time.Duration
 	duringFlood := 0
 	for done := false; !done; {
@@ -142,7 +143,7 @@ func TestMemoryFlood(t *testing.T) {
 		default:
 		}
 		t0 := time.Now()
-		code, _, out, err := post(p.url, bytes.NewReader(ping), int64(len(ping)), deliveryHeaders("ping", testredis.Unique("ping"), sign(testSecret, ping)))
+		code, _, out, err := post(p.url, bytes.NewReader(ping), int64(len(ping)), deliveryHeaders("ping", testredis.Unique("ping"), webhooktest.Sign(testSecret, ping)))
 		took := time.Since(t0)
 		if err != nil || code != http.StatusOK || out["status"] != "ignored" {
 			t.Fatalf("ping during the flood: %d %v %v", code, out, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/githedgehog/fgd-sync/internal/testredis"
+	"github.com/githedgehog/fgd-sync/internal/webhooktest"
 	"github.com/githedgehog/fgd-sync/jobs"
 )
 
@@ -21,9 +22,9 @@ import (
 // push, even on the same ref, is a sync of its own.
 func TestSamePushDeliveredTwice(t *testing.T) {
 	push := func(after string) []byte {
-		ev := pushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
+		ev := webhooktest.PushEvent(testRepo, "refs/heads/main", "fabrics/dc1/raw/a.yaml")
 		ev.After = gh.String(after)
-		return mustJSON(t, ev)
+		return webhooktest.MustJSON(t, ev)
 	}
 	type delivery struct {
 		body   []byte
@@ -80,7 +81,7 @@ func TestSamePushDeliveredTwice(t *testing.T) {
 				}
 				// post, not f.send: this may run on another goroutine.
 				code, _, out, err := post(f.server.URL, bytes.NewReader(body), int64(len(body)),
-					deliveryHeaders("push", testredis.Unique(d.id), sign(secret, body)))
+					deliveryHeaders("push", testredis.Unique(d.id), webhooktest.Sign(secret, body)))
 				mu.Lock()
 				answers[fmt.Sprintf("%d %v %v", code, out["status"], err)]++
 				mu.Unlock()

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/githedgehog/fgd-sync/internal/testredis"
+	"github.com/githedgehog/fgd-sync/internal/webhooktest"
 	"github.com/githedgehog/fgd-sync/redisconn"
 	"github.com/githedgehog/fgd-sync/registry"
 )
@@ -64,10 +65,10 @@ func TestReplicasFollowTheAPI(t *testing.T) {
 
 	const repo = "acme/created-by-api"
 	route := func(replica string) string {
-		ev := pushEvent(repo, "refs/heads/main", "dc9/raw/a.yaml")
+		ev := webhooktest.PushEvent(repo, "refs/heads/main", "dc9/raw/a.yaml")
 		ev.After = gh.String(randomSHA())
-		body := mustJSON(t, ev)
-		code, _, out, err := post(replica, bytes.NewReader(body), int64(len(body)), deliveryHeaders("push", testredis.Unique("d"), sign(testSecret, body)))
+		body := webhooktest.MustJSON(t, ev)
+		code, _, out, err := post(replica, bytes.NewReader(body), int64(len(body)), deliveryHeaders("push", testredis.Unique("d"), webhooktest.Sign(testSecret, body)))
 		if err != nil {
 			t.Fatal(err)
 		}

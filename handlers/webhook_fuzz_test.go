@@ -25,6 +25,7 @@ import (
 
 	"github.com/githedgehog/fgd-sync/fabrics"
 	"github.com/githedgehog/fgd-sync/internal/testredis"
+	"github.com/githedgehog/fgd-sync/internal/webhooktest"
 	"github.com/githedgehog/fgd-sync/redisconn"
 	"github.com/githedgehog/fgd-sync/registry"
 )
@@ -87,9 +88,9 @@ func FuzzWebhook(f *testing.F) {
 			f.Fatal(err)
 		}
 		change(ev)
-		return mustJSON(f, ev)
+		return webhooktest.MustJSON(f, ev)
 	}
-	ping := mustJSON(f, &gh.PingEvent{Zen: gh.String("Practicality beats purity."), HookID: gh.Int64(109948940)})
+	ping := webhooktest.MustJSON(f, &gh.PingEvent{Zen: gh.String("Practicality beats purity."), HookID: gh.Int64(109948940)})
 	seeds := []struct {
 		event, contentType string
 		sig                uint8
@@ -146,11 +147,11 @@ func FuzzWebhook(f *testing.F) {
 		headers := map[string]string{"Content-Type": contentType, "X-GitHub-Event": event, "X-GitHub-Delivery": delivery}
 		switch sig {
 		case sigValid:
-			headers["X-Hub-Signature-256"] = sign(testSecret, body)
+			headers["X-Hub-Signature-256"] = webhooktest.Sign(testSecret, body)
 		case sigRotated:
-			headers["X-Hub-Signature-256"] = sign(rotatedSecret, body)
+			headers["X-Hub-Signature-256"] = webhooktest.Sign(rotatedSecret, body)
 		case sigWrongSecret:
-			headers["X-Hub-Signature-256"] = sign("not-the-secret", body)
+			headers["X-Hub-Signature-256"] = webhooktest.Sign("not-the-secret", body)
 		case sigSHA1Only:
 			m := hmac.New(sha1.New, []byte(testSecret))
 			m.Write(body)
