@@ -346,6 +346,23 @@ func (e *env) waitRecord(id string, within time.Duration) *store.Record {
 	}
 }
 
+// waitTaskState polls a task until asynq has moved it to the wanted state:
+// the worker writes the record before asynq archives or completes the task.
+func (e *env) waitTaskState(id string, want asynq.TaskState, within time.Duration) *asynq.TaskInfo {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		info, err := e.insp.GetTaskInfo(jobs.DefaultQueue, id)
+		if err == nil && info.State == want {
+			return info
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("task %s not %s within %s: %+v %v", id, want, within, info, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // waitIdle polls until the queue holds no task that is waiting or running.
 func (e *env) waitIdle(within time.Duration) {
 	e.t.Helper()

@@ -192,9 +192,9 @@ func TestAuthFailureIsPermanent(t *testing.T) {
 	if rec.State != store.StateFailed || rec.Attempt != 1 || len(rec.Errors) == 0 || rec.Errors[0].Code != "FGD_4002" {
 		t.Fatalf("record %+v", rec)
 	}
-	info, err := e.insp.GetTaskInfo(jobs.DefaultQueue, ids[0])
-	if err != nil || info.State != asynq.TaskStateArchived || info.Retried != 0 {
-		t.Fatalf("task %+v %v, want archived without retry", info, err)
+	info := e.waitTaskState(ids[0], asynq.TaskStateArchived, 30*time.Second)
+	if info.Retried != 0 {
+		t.Fatalf("task %+v, want archived without retry", info)
 	}
 	raw, _ := json.Marshal(rec)
 	if strings.Contains(string(raw), gitToken) || strings.Contains(info.LastErr, gitToken) {
