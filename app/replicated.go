@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -37,6 +38,7 @@ type replicatedQueue struct {
 	conn        *redisconn.Conn
 	minReplicas int
 	timeout     time.Duration
+	fence       *masterFence // under Sentinel only
 
 	idle  chan *ackClient
 	slots chan struct{} // one per client made, up to replicatedPoolSize
@@ -51,13 +53,18 @@ type ackClient struct {
 	rdb   *redis.Client
 	queue *asynq.Client
 	dials atomic.Int64
+	addr  atomic.Value // string: under Sentinel, the master last dialled
 }
 
 func newReplicatedQueue(conn *redisconn.Conn, minReplicas int, timeout time.Duration) *replicatedQueue {
-	return &replicatedQueue{
+	q := &replicatedQueue{
 		conn: conn, minReplicas: minReplicas, timeout: timeout,
 		idle: make(chan *ackClient, replicatedPoolSize), slots: make(chan struct{}, replicatedPoolSize),
 	}
+	if conn.Sentinel() {
+		q.fence = newMasterFence(conn.Options())
+	}
+	return q
 }
 
 // EnqueueContext enqueues task and waits for its replication. A task that
@@ -86,6 +93,12 @@ func (q *replicatedQueue) EnqueueContext(ctx context.Context, task *asynq.Task, 
 	}
 	if werr := q.wait(ctx, c, dials); werr != nil {
 		return nil, werr
+	}
+	if q.fence != nil {
+		addr, _ := c.addr.Load().(string)
+		if ferr := q.fence.Confirm(ctx, addr); ferr != nil {
+			return nil, fgderr.Retryable(fgderr.Redis, "the enqueue is not confirmed outside a failover", fmt.Errorf("%w: %w", ErrNotReplicated, ferr))
+		}
 	}
 	return info, err
 }
@@ -138,7 +151,9 @@ func (q *replicatedQueue) newClient() *ackClient {
 	o.PoolTimeout = q.timeout + time.Second
 	c := &ackClient{}
 	if o.MasterName != "" {
-		c.rdb = redis.NewFailoverClient(o.Failover())
+		fo := o.Failover()
+		fo.Dialer = masterDialer(fo, &c.addr)
+		c.rdb = redis.NewFailoverClient(fo)
 	} else {
 		c.rdb = redis.NewClient(o.Simple())
 	}
@@ -158,6 +173,9 @@ func (q *replicatedQueue) Close() {
 		_ = c.rdb.Close()
 	}
 	q.all = nil
+	if q.fence != nil {
+		q.fence.Close()
+	}
 }
 
 // dialCounter is a go-redis hook that counts the connections dialled.
@@ -167,6 +185,19 @@ func (d dialCounter) DialHook(next redis.DialHook) redis.DialHook {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		d.n.Add(1)
 		return next(ctx, network, addr)
+	}
+}
+
+// masterDialer dials the master that Sentinel named and keeps its address,
+// as Sentinel spells it, for the failover fence. It dials as go-redis does.
+func masterDialer(fo *redis.FailoverOptions, addr *atomic.Value) func(ctx context.Context, network, address string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		addr.Store(address)
+		d := &net.Dialer{Timeout: fo.DialTimeout, KeepAlive: 30 * time.Second}
+		if fo.TLSConfig == nil {
+			return d.DialContext(ctx, network, address)
+		}
+		return (&tls.Dialer{NetDialer: d, Config: fo.TLSConfig}).DialContext(ctx, network, address)
 	}
 }
 

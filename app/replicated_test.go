@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/githedgehog/fgd-sync/config"
+	"github.com/githedgehog/fgd-sync/handlers"
 	"github.com/githedgehog/fgd-sync/internal/redisgroup"
 	"github.com/githedgehog/fgd-sync/jobs"
 )
@@ -151,5 +153,70 @@ func BenchmarkWebhookReplicatedAck(b *testing.B) {
 			})
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 		})
+	}
+}
+
+// TestReplicatedAcknowledgementThroughPromotion opens the window that WAIT
+// alone leaves under Sentinel: one replica is promoted (REPLICAOF NO ONE, as
+// Sentinel does first in a failover) while the other still follows the old
+// master and acknowledges its writes. A delivery in that window is written
+// to the old master and WAIT 1 succeeds, yet the write is not in the
+// promoted lineage: the answer must be 503, not 202. Once the promoted
+// replica follows the master again, the redelivery is acknowledged.
+func TestReplicatedAcknowledgementThroughPromotion(t *testing.T) {
+	const db = 2
+	g := redisgroup.Start(t, redisgroup.Options{Replicas: 2, Sentinels: 3, Password: "master-pw"})
+	w := newWorld(t, g.SentinelURL(db), "0")
+	head := w.git.Commit(map[string]string{"raw/vpc.yaml": vpc("vpc-1", 1001)}, nil, "raw")
+	public, _ := w.webhook(map[string]string{config.VarRedisMinReplicas: "1", config.VarRedisWaitTimeout: "300ms"})
+	promoted := g.Client(g.Replicas[0], db)
+	defer promoted.Close()
+	master := g.Client(g.Master, db)
+	defer master.Close()
+	onMaster := func(syncID string) bool {
+		n, err := master.Exists(context.Background(), "asynq:{"+jobs.DefaultQueue+"}:t:"+syncID).Result()
+		return err == nil && n == 1
+	}
+	ctx := context.Background()
+
+	steps := []struct {
+		name     string
+		before   func() error
+		delivery string
+		status   int
+		code     string
+		// redeliver sends the delivery again, for up to 15 s, until it
+		// gets status.
+		redeliver bool
+	}{
+		{name: "every replica follows the master", delivery: "p-1", status: http.StatusAccepted},
+		{name: "one replica promoted, the other still following", before: func() error {
+			return promoted.SlaveOf(ctx, "NO", "ONE").Err()
+		}, delivery: "p-2", status: http.StatusServiceUnavailable, code: "FGD_5003"},
+		{name: "the promoted replica follows the master again", before: func() error {
+			return promoted.SlaveOf(ctx, "127.0.0.1", fmt.Sprint(g.Master.Port)).Err()
+		}, delivery: "p-2", status: http.StatusOK, redeliver: true},
+	}
+	for _, s := range steps {
+		if s.before != nil {
+			if err := s.before(); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+		}
+		status, out := push(t, public.URL, s.delivery, head, "raw/vpc.yaml")
+		for deadline := time.Now().Add(15 * time.Second); s.redeliver && status != s.status && time.Now().Before(deadline); {
+			time.Sleep(200 * time.Millisecond)
+			status, out = push(t, public.URL, s.delivery, head, "raw/vpc.yaml")
+		}
+		t.Logf("%s: %d %v", s.name, status, out)
+		if status != s.status || errCode(out) != s.code {
+			t.Fatalf("%s: %d %v, want %d %s", s.name, status, out, s.status, s.code)
+		}
+	}
+	// The refused delivery was written to the old master all the same: the
+	// refusal came from the fence, not from a failed write or WAIT.
+	before := sha1.Sum([]byte("p-2"))
+	if id := handlers.PushSyncID("dc1", "refs/heads/main", hex.EncodeToString(before[:]), head); !onMaster(id) {
+		t.Fatalf("task %s is not on the master", id)
 	}
 }

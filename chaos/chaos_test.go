@@ -136,6 +136,10 @@ func TestFaultSuite(t *testing.T) {
 	led := &ledger{}
 	start := time.Now()
 	faults := scheduleFaults(t, ctx, start, top, farm, workers)
+	roles := &roleTimeline{}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go roles.watch(watchCtx, top, start)
 
 	// Load: deliveryCount pushes at deliveryRate/s, each adding one raw file.
 	var wg sync.WaitGroup
@@ -179,8 +183,11 @@ func TestFaultSuite(t *testing.T) {
 	}
 	for _, id := range pending {
 		d := owner[id]
-		t.Errorf("sync %s of delivery %s (accepted %.2fs into the load, answers %v) did not reach a terminal record within %s: %s",
-			id, d.id, d.acceptedAt.Sub(start).Seconds(), d.answers, drainDeadline, recordJSON(ctx, base, id))
+		t.Errorf("sync %s of delivery %s (accepted %.2fs into the load, answers %v) did not reach a terminal record within %s: %s; held by: %s",
+			id, d.id, d.acceptedAt.Sub(start).Seconds(), d.answers, drainDeadline, recordJSON(ctx, base, id), whereIs(ctx, top, id))
+	}
+	if lost > 0 {
+		t.Logf("replication roles over time:\n%s", roles)
 	}
 
 	// Every raw file pushed ends as a managed file; no force-push; no two

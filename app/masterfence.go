@@ -1,0 +1,251 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrFailoverUnderWay means another data node claims to be master, or the
+// one written to no longer is: WAIT's count may come from a replica that a
+// failover is about to resynchronise from a promoted one, dropping the write.
+var ErrFailoverUnderWay = errors.New("a Redis failover is under way")
+
+// fenceTimeout bounds one probe of one node, and the Sentinel queries.
+const fenceTimeout = 250 * time.Millisecond
+
+// fenceTopologyTTL is how long the Sentinel's list of nodes is reused. A
+// replica is in the list long before it can be promoted, so a list this old
+// still names every node that may claim to be master.
+const fenceTopologyTTL = time.Second
+
+// masterFence closes the window that WAIT leaves open under Sentinel. When
+// Sentinel promotes replica A, A stops replicating at once, but the old master
+// keeps taking writes until its clients learn of the switch, and replica B
+// still acknowledges them to WAIT. B is then resynchronised from A and those
+// writes are gone. So after a WAIT, the fence asks every data node for its
+// ROLE, in a round that starts after the WAIT returned, and confirms that the
+// node written to is the only master. A replica promoted before the write
+// reached it answers "master" in that round; one promoted after holds the write.
+//
+// Rounds are shared: every caller waiting when a round starts gets its
+// answer, so the cost is one ROLE per node per round, not per delivery.
+type masterFence struct {
+	master    string
+	sentinels []*redis.SentinelClient
+	nodeOpts  redis.Options // for the data nodes; Addr set per node
+
+	mu       sync.Mutex
+	next     *fenceRound // the round that has not started yet
+	running  bool        // a goroutine is running rounds
+	nodes    []string    // the Sentinel's master and replicas, not down
+	nodesAt  time.Time
+	clients  map[string]*redis.Client
+	closed   bool
+	closeCtx context.Context
+	cancel   context.CancelFunc
+}
+
+// fenceRound is one probe of every node; done closes once masters is set.
+type fenceRound struct {
+	done    chan struct{}
+	masters []string
+	err     error
+}
+
+func newMasterFence(o *redis.UniversalOptions) *masterFence {
+	f := &masterFence{master: o.MasterName, clients: map[string]*redis.Client{}}
+	for _, addr := range o.Addrs {
+		f.sentinels = append(f.sentinels, redis.NewSentinelClient(&redis.Options{
+			Addr: addr, Username: o.SentinelUsername, Password: o.SentinelPassword, TLSConfig: o.TLSConfig,
+			DialTimeout: fenceTimeout, ReadTimeout: fenceTimeout, WriteTimeout: fenceTimeout, MaxRetries: -1,
+		}))
+	}
+	f.nodeOpts = redis.Options{
+		Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
+		DialTimeout: fenceTimeout, ReadTimeout: fenceTimeout, WriteTimeout: fenceTimeout,
+		MaxRetries: -1, PoolSize: 1, MaxIdleConns: 1,
+	}
+	f.closeCtx, f.cancel = context.WithCancel(context.Background())
+	return f
+}
+
+// Confirm returns nil when a probe round that started after the call found
+// addr to be the only master.
+func (f *masterFence) Confirm(ctx context.Context, addr string) error {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return errors.New("the failover fence is closed")
+	}
+	if f.next == nil {
+		f.next = &fenceRound{done: make(chan struct{})}
+	}
+	r := f.next
+	if !f.running {
+		f.running = true
+		go f.runRounds()
+	}
+	f.mu.Unlock()
+
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	switch {
+	case r.err != nil:
+		return r.err
+	case len(r.masters) != 1 || r.masters[0] != addr:
+		return fmt.Errorf("%w: written to %s, masters now %v", ErrFailoverUnderWay, addr, r.masters)
+	}
+	return nil
+}
+
+// runRounds runs rounds while callers wait for one, then ends; the next
+// Confirm starts it again.
+func (f *masterFence) runRounds() {
+	for {
+		f.mu.Lock()
+		r := f.next
+		f.next = nil
+		if r == nil {
+			f.running = false
+			f.mu.Unlock()
+			return
+		}
+		f.mu.Unlock()
+		r.masters, r.err = f.probe(f.closeCtx)
+		close(r.done)
+	}
+}
+
+// probe asks every node for its role, all at once.
+func (f *masterFence) probe(ctx context.Context) ([]string, error) {
+	nodes, err := f.topology(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roles := make([]bool, len(nodes))
+	var wg sync.WaitGroup
+	for i, addr := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			roles[i] = f.isMaster(ctx, addr)
+		}()
+	}
+	wg.Wait()
+	var masters []string
+	for i, m := range roles {
+		if m {
+			masters = append(masters, nodes[i])
+		}
+	}
+	return masters, nil
+}
+
+// isMaster reports whether the node answers ROLE with "master". A node that
+// does not answer cannot take writes, nor be promoted while it is silent.
+func (f *masterFence) isMaster(ctx context.Context, addr string) bool {
+	f.mu.Lock()
+	c := f.clients[addr]
+	if c == nil {
+		o := f.nodeOpts
+		o.Addr = addr
+		c = redis.NewClient(&o)
+		f.clients[addr] = c
+	}
+	f.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, fenceTimeout)
+	defer cancel()
+	v, err := c.Do(ctx, "ROLE").Slice()
+	return err == nil && len(v) > 0 && v[0] == "master"
+}
+
+// topology returns the master and the replicas that the first Sentinel to
+// answer knows and does not hold to be down, reused for fenceTopologyTTL.
+// When no Sentinel answers, the last list is used: it still names the nodes.
+func (f *masterFence) topology(ctx context.Context) ([]string, error) {
+	f.mu.Lock()
+	nodes, at := f.nodes, f.nodesAt
+	f.mu.Unlock()
+	if nodes != nil && time.Since(at) < fenceTopologyTTL {
+		return nodes, nil
+	}
+	var errs []error
+	for _, sc := range f.sentinels {
+		fresh, err := f.askSentinel(ctx, sc)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		f.mu.Lock()
+		f.nodes, f.nodesAt = fresh, time.Now()
+		f.mu.Unlock()
+		return fresh, nil
+	}
+	if nodes != nil {
+		return nodes, nil
+	}
+	return nil, fmt.Errorf("no Sentinel named the data nodes: %w", errors.Join(errs...))
+}
+
+func (f *masterFence) askSentinel(ctx context.Context, sc *redis.SentinelClient) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*fenceTimeout)
+	defer cancel()
+	m, err := sc.GetMasterAddrByName(ctx, f.master).Result()
+	if err != nil {
+		return nil, fmt.Errorf("SENTINEL GET-MASTER-ADDR-BY-NAME: %w", err)
+	}
+	if len(m) != 2 {
+		return nil, fmt.Errorf("SENTINEL GET-MASTER-ADDR-BY-NAME answered %d fields", len(m))
+	}
+	replicas, err := sc.Replicas(ctx, f.master).Result()
+	if err != nil {
+		return nil, fmt.Errorf("SENTINEL REPLICAS: %w", err)
+	}
+	nodes := []string{net.JoinHostPort(m[0], m[1])}
+	for _, r := range replicas {
+		if down(r["flags"]) {
+			continue
+		}
+		addr := net.JoinHostPort(r["ip"], r["port"])
+		if !slices.Contains(nodes, addr) {
+			nodes = append(nodes, addr)
+		}
+	}
+	return nodes, nil
+}
+
+// down: the Sentinel holds the replica to be unreachable.
+func down(flags string) bool {
+	for _, f := range strings.Split(flags, ",") {
+		switch f {
+		case "s_down", "o_down", "disconnected":
+			return true
+		}
+	}
+	return false
+}
+
+// Close stops the fence and closes its connections.
+func (f *masterFence) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	f.cancel()
+	for _, sc := range f.sentinels {
+		_ = sc.Close()
+	}
+	for _, c := range f.clients {
+		_ = c.Close()
+	}
+}
