@@ -31,12 +31,16 @@ const fenceTopologyTTL = time.Second
 // keeps taking writes until its clients learn of the switch, and replica B
 // still acknowledges them to WAIT. B is then resynchronised from A and those
 // writes are gone. So after a WAIT, the fence asks every data node for its
-// ROLE, in a round that starts after the WAIT returned, and confirms that the
-// node written to is the only master. A replica promoted before the write
-// reached it answers "master" in that round; one promoted after holds the write.
+// replication state, in a round that starts after the WAIT returned, and
+// confirms that the node written to is a master and that no other master
+// could have forked from it: a replica promoted before the write reached it
+// is a master in that round; one promoted after holds the write. The one
+// other master tolerated is the written node's own predecessor (its
+// master_replid2), an old master that Sentinel has not yet turned into a
+// replica: its lineage ends there, so it can drop nothing written after.
 //
 // Rounds are shared: every caller waiting when a round starts gets its
-// answer, so the cost is one ROLE per node per round, not per delivery.
+// answer, so the cost is one INFO per node per round, not per delivery.
 type masterFence struct {
 	master    string
 	sentinels []*redis.SentinelClient
@@ -56,9 +60,13 @@ type masterFence struct {
 // fenceRound is one probe of every node; done closes once masters is set.
 type fenceRound struct {
 	done    chan struct{}
-	masters []string
+	masters map[string]lineage // by address
 	err     error
 }
+
+// lineage is a master's replication ids: its own, and the one of the master
+// it was promoted from.
+type lineage struct{ replID, replID2 string }
 
 func newMasterFence(o *redis.UniversalOptions) *masterFence {
 	f := &masterFence{master: o.MasterName, clients: map[string]*redis.Client{}}
@@ -100,11 +108,23 @@ func (f *masterFence) Confirm(ctx context.Context, addr string) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	switch {
-	case r.err != nil:
+	if r.err != nil {
 		return r.err
-	case len(r.masters) != 1 || r.masters[0] != addr:
-		return fmt.Errorf("%w: written to %s, masters now %v", ErrFailoverUnderWay, addr, r.masters)
+	}
+	return forkedFrom(addr, r.masters)
+}
+
+// forkedFrom checks that written is a master and every other master is its
+// predecessor.
+func forkedFrom(written string, masters map[string]lineage) error {
+	w, ok := masters[written]
+	if !ok {
+		return fmt.Errorf("%w: %s, written to, is not a master now", ErrFailoverUnderWay, written)
+	}
+	for addr, m := range masters {
+		if addr != written && m.replID != w.replID2 {
+			return fmt.Errorf("%w: %s is a master too, and not the one %s was promoted from", ErrFailoverUnderWay, addr, written)
+		}
 	}
 	return nil
 }
@@ -127,34 +147,36 @@ func (f *masterFence) runRounds() {
 	}
 }
 
-// probe asks every node for its role, all at once.
-func (f *masterFence) probe(ctx context.Context) ([]string, error) {
+// probe asks every node for its replication state, all at once, and
+// returns the masters.
+func (f *masterFence) probe(ctx context.Context) (map[string]lineage, error) {
 	nodes, err := f.topology(ctx)
 	if err != nil {
 		return nil, err
 	}
-	roles := make([]bool, len(nodes))
+	found := make([]*lineage, len(nodes))
 	var wg sync.WaitGroup
 	for i, addr := range nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			roles[i] = f.isMaster(ctx, addr)
+			found[i] = f.masterLineage(ctx, addr)
 		}()
 	}
 	wg.Wait()
-	var masters []string
-	for i, m := range roles {
-		if m {
-			masters = append(masters, nodes[i])
+	masters := map[string]lineage{}
+	for i, m := range found {
+		if m != nil {
+			masters[nodes[i]] = *m
 		}
 	}
 	return masters, nil
 }
 
-// isMaster reports whether the node answers ROLE with "master". A node that
-// does not answer cannot take writes, nor be promoted while it is silent.
-func (f *masterFence) isMaster(ctx context.Context, addr string) bool {
+// masterLineage returns the node's replication ids when it is a master, nil
+// otherwise. A node that does not answer cannot take writes, nor be
+// promoted while it is silent.
+func (f *masterFence) masterLineage(ctx context.Context, addr string) *lineage {
 	f.mu.Lock()
 	c := f.clients[addr]
 	if c == nil {
@@ -166,8 +188,20 @@ func (f *masterFence) isMaster(ctx context.Context, addr string) bool {
 	f.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, fenceTimeout)
 	defer cancel()
-	v, err := c.Do(ctx, "ROLE").Slice()
-	return err == nil && len(v) > 0 && v[0] == "master"
+	info, err := c.Info(ctx, "replication").Result()
+	if err != nil {
+		return nil
+	}
+	fields := map[string]string{}
+	for _, line := range strings.Split(info, "\r\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			fields[k] = v
+		}
+	}
+	if fields["role"] != "master" {
+		return nil
+	}
+	return &lineage{replID: fields["master_replid"], replID2: fields["master_replid2"]}
 }
 
 // topology returns the master and the replicas that the first Sentinel to

@@ -90,7 +90,7 @@ func TestFaultSuite(t *testing.T) {
 		"HEDGEHOG_FGD_GITHUB_API_URL":        api.URL,
 		"HEDGEHOG_FGD_GIT_ALLOWED_URLS":      farm.URL + "/",
 		"HEDGEHOG_FGD_FABRICS_FILE":          fabricsFile,
-		"HEDGEHOG_FGD_LOG_LEVEL":             "warn",
+		"HEDGEHOG_FGD_LOG_LEVEL":             "info", // a lost sync's story is told from these logs
 	}
 	with := func(extra map[string]string) []string {
 		m := map[string]string{}
@@ -123,9 +123,9 @@ func TestFaultSuite(t *testing.T) {
 			w.stop()
 		}
 		if t.Failed() {
-			t.Logf("webhook output:\n%s", tail(webhook.output(), 60))
+			t.Logf("webhook output:\n%s", tail(webhook.output(), 30))
 			for _, w := range workers {
-				t.Logf("%s output:\n%s", w.name, tail(w.output(), 60))
+				t.Logf("%s output:\n%s", w.name, tail(w.output(), 30))
 			}
 		}
 	})
@@ -188,6 +188,9 @@ func TestFaultSuite(t *testing.T) {
 	}
 	if lost > 0 {
 		t.Logf("replication roles over time:\n%s", roles)
+		for _, id := range pending {
+			t.Logf("what the processes logged of sync %s:\n%s", id, linesWith(append([]*process{webhook}, workers...), id, start))
+		}
 	}
 
 	// Every raw file pushed ends as a managed file; no force-push; no two

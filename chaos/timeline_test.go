@@ -4,6 +4,7 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -98,4 +99,26 @@ func whereIs(ctx context.Context, top *topology, id string) string {
 		out = append(out, fmt.Sprintf("%s task=%q%s record=%d", n.addr(), state, due, rec))
 	}
 	return strings.Join(out, "; ")
+}
+
+// linesWith returns the log lines of the processes that mention id, each
+// prefixed with its process and its time into the load.
+func linesWith(procs []*process, id string, start time.Time) string {
+	var out []string
+	for _, p := range procs {
+		for _, line := range strings.Split(p.output(), "\n") {
+			if !strings.Contains(line, id) {
+				continue
+			}
+			var entry struct {
+				Time time.Time `json:"time"`
+			}
+			at := ""
+			if json.Unmarshal([]byte(line), &entry) == nil {
+				at = fmt.Sprintf("%6.2fs ", entry.Time.Sub(start).Seconds())
+			}
+			out = append(out, at+p.name+" "+line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
