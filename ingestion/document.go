@@ -2,6 +2,7 @@ package ingestion
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,20 +47,26 @@ type resource struct {
 	apiVersion string
 	namespace  string
 	name       string
-	object     map[string]any
-	content    []byte // normalized YAML
-	path       string // canonical managed path
-	file       string // the file it came from
+	object     map[string]any // nil from a lean parser
+	content    []byte         // normalized YAML; from a lean parser, its SHA-256 (only compared)
+	path       string         // canonical managed path
+	file       string         // the file it came from
 	line       int
+	id         string // identity()
 
-	rules    *rules.Object // the defaulted copy that Hedgehog's rules and the schema see
-	warnings []Issue       // from the local rules
-	src      []byte        // the document's text, for the line of a later finding
-	srcLine  int           // the line of src in its file
-	prefix   []string      // the resource's place inside the document (a List item)
+	rules *rules.Object // the defaulted copy that Hedgehog's rules and the schema see
+	// crossSpec is, from a lean parser, the defaulted spec encoded
+	// (appendValue) until materialize decodes it for the rules.
+	crossSpec []byte
+	warnings  []Issue  // from the local rules
+	src       []byte   // the document's text, for the line of a later finding
+	srcLine   int      // the line of src in its file
+	prefix    []string // the resource's place inside the document (a List item)
 }
 
-func (r *resource) identity() string { return r.crd.Kind + "/" + r.namespace + "/" + r.name }
+// identity is kind/namespace/name, built once: the plan's checks look
+// every resource up by it several times.
+func (r *resource) identity() string { return r.id }
 
 // parser turns chunks into documents. It is used by one goroutine at a time.
 type parser struct {
@@ -67,10 +74,14 @@ type parser struct {
 	namespace string
 	cfg       *rules.FabricConfig // nil: the [cfg] rules are skipped
 	printer   *message.Printer
+	// lean keeps of each resource only what the plan's checks need (see
+	// Options.lean and summary.go), for a plan that is never applied.
+	lean bool
+	buf  []byte // the fingerprint's scratch encoding, reused
 }
 
-func newParser(b *Bundle, namespace string, cfg *rules.FabricConfig) *parser {
-	return &parser{bundle: b, namespace: namespace, cfg: cfg, printer: message.NewPrinter(language.English)}
+func newParser(b *Bundle, namespace string, cfg *rules.FabricConfig, lean bool) *parser {
+	return &parser{bundle: b, namespace: namespace, cfg: cfg, printer: message.NewPrinter(language.English), lean: lean}
 }
 
 var (
@@ -440,15 +451,23 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 
 	normalize(m, namespace)
 	r := &resource{crd: crd, apiVersion: m["apiVersion"].(string), namespace: namespace, name: name, object: m,
+		id:   crd.Kind + "/" + namespace + "/" + name,
 		path: crd.ManagedPath(p.namespace, namespace, name), file: file,
 		line: c.line + firstContentLine(c.bytes) - 1, // a List item's line is set by parseList
 		src:  c.bytes, srcLine: c.line, prefix: prefix,
-		rules: &rules.Object{Kind: kindName, Name: name, Namespace: namespace, Obj: deepCopy(m)}}
-	// Hedgehog's defaults apply to a copy: the rules and the schema see the
-	// document as the API server would, the managed file keeps it as written.
-	rules.Default(r.rules)
-	if issues := p.validateSchema(file, schema, m, r.rules.Obj, at); len(issues) > 0 {
-		return nil, issues
+		rules: &rules.Object{Kind: kindName, Name: name, Namespace: namespace}}
+	if p.lean {
+		if issues := p.leanSchema(r, file, schema, at); len(issues) > 0 {
+			return nil, issues
+		}
+	} else {
+		// Hedgehog's defaults apply to a copy: the rules and the schema see the
+		// document as the API server would, the managed file keeps it as written.
+		r.rules.Obj = deepCopy(m)
+		rules.Default(r.rules)
+		if issues := p.validateSchema(file, schema, m, r.rules.Obj, at); len(issues) > 0 {
+			return nil, issues
+		}
 	}
 	var issues []Issue
 	for _, f := range rules.Local(r.rules, p.cfg) {
@@ -461,12 +480,50 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 	if len(issues) > 0 {
 		return nil, issues
 	}
+	if p.lean {
+		// Its content is the fingerprint leanSchema took; the local rules
+		// have seen the whole object, the rules across resources need only
+		// its spec, which is kept encoded until they run.
+		r.keepCrossView(&p.buf)
+		return r, nil
+	}
 	content, err := yamlv2.Marshal(m)
 	if err != nil {
 		return fail(fgderr.InvalidYAML, nil, "cannot serialize the normalized document: %v", err)
 	}
 	r.content = content
 	return r, nil
+}
+
+// leanSchema is the schema check of resource for a lean parser: the same
+// findings as validateSchema, without holding the document twice. The
+// content is only compared, never written, so it is a fingerprint of the
+// normalized document (taken before the defaults). A document that passes
+// as written needs no defaulted copy for the schema: the defaults are
+// applied to it in place, and it becomes the rules' object. Only a document
+// that fails as written is copied, to judge the defaults' excuses exactly
+// as validateSchema does.
+func (p *parser) leanSchema(r *resource, file string, schema *jsonschema.Schema, at func([]string) (int, string)) []Issue {
+	m := r.object
+	r.object = nil
+	var ok bool
+	if p.buf, ok = appendValue(p.buf[:0], m); ok {
+		sum := sha256.Sum256(p.buf)
+		r.content = sum[:]
+	} else if r.content, ok = marshalFingerprint(m); !ok {
+		// Cannot happen for a decoded document; the written YAML would
+		// fail the same way, and fail is what the full parser reports.
+		line, _ := at(nil)
+		return []Issue{{Code: fgderr.InvalidYAML, File: file, Line: line, Message: "cannot serialize the normalized document"}}
+	}
+	if schema.Validate(m) == nil {
+		r.rules.Obj = m
+		rules.Default(r.rules)
+		return nil
+	}
+	r.rules.Obj = deepCopy(m)
+	rules.Default(r.rules)
+	return p.validateSchema(file, schema, m, r.rules.Obj, at)
 }
 
 // finding turns a rule's finding on r into an issue at the finding's field,

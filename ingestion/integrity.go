@@ -24,6 +24,14 @@ import (
 //   - warnings (a reference to an object the FGD does not manage) go to the
 //     plan's warnings.
 func (b *builder) checkIntegrity() {
+	if b.opts.lean {
+		raw, _ := b.claims(false)
+		for _, cs := range raw {
+			for _, c := range cs {
+				c.res.materialize()
+			}
+		}
+	}
 	for {
 		raw, managed := b.claims(false)
 		current := currentClaims(raw, managed)

@@ -212,7 +212,7 @@ func parseAll(fsys fs.FS, entries []sourceEntry, opts Options, cfg *rules.Fabric
 		}
 	}
 	inParallel(opts.Workers, len(refs), func() func(int) {
-		p := newParser(opts.Bundle, opts.Namespace, cfg)
+		p := newParser(opts.Bundle, opts.Namespace, cfg, opts.lean)
 		return func(k int) {
 			r := refs[k]
 			docs[r.file][r.chunk] = p.parse(entries[r.file].path, chunks[r.file][r.chunk])
@@ -257,13 +257,7 @@ func readFile(fsys fs.FS, e sourceEntry, maxBytes int64) (*parsedFile, []chunk) 
 		tooBig(fmt.Sprintf("%d bytes", e.size))
 		return f, nil
 	}
-	r, err := fsys.Open(e.path)
-	if err != nil {
-		f.errors = append(f.errors, Issue{Code: fgderr.InvalidStructure, File: e.path, Message: "cannot be read: " + err.Error()})
-		return f, nil
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
-	r.Close()
+	data, err := readBytes(fsys, e, maxBytes)
 	if err != nil {
 		f.errors = append(f.errors, Issue{Code: fgderr.InvalidStructure, File: e.path, Message: "cannot be read: " + err.Error()})
 		return f, nil
@@ -286,6 +280,25 @@ func readFile(fsys fs.FS, e sourceEntry, maxBytes int64) (*parsedFile, []chunk) 
 		return f, nil
 	}
 	return f, chunks
+}
+
+// readBytes reads at most maxBytes+1 bytes of the file: the bytes the FS
+// holds when it is a memFS, else into a buffer of the size the listing
+// gave, so that a large file is read without the copies of a growing one.
+func readBytes(fsys fs.FS, e sourceEntry, maxBytes int64) ([]byte, error) {
+	if m, ok := fsys.(memFS); ok {
+		if data, ok := m.fileBytes(e.path); ok {
+			return data[:min(int64(len(data)), maxBytes+1)], nil
+		}
+	}
+	r, err := fsys.Open(e.path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, min(e.size, maxBytes)+bytes.MinRead))
+	_, err = buf.ReadFrom(io.LimitReader(r, maxBytes+1))
+	return buf.Bytes(), err
 }
 
 // add appends one parsed document of the file, in file order.
@@ -431,14 +444,21 @@ type claim struct {
 // claims groups every valid resource by identity: from raw files, and from
 // managed files that are not broken.
 func (b *builder) claims(includeRejectedRaw bool) (map[string][]claim, map[string][]claim) {
-	raw, managed := map[string][]claim{}, map[string][]claim{}
+	n := 0
+	for _, f := range b.raw {
+		for _, d := range f.docs {
+			n += len(d.resources)
+		}
+	}
+	raw, managed := make(map[string][]claim, n), map[string][]claim{}
 	for _, f := range b.raw {
 		if f.rejected() && !includeRejectedRaw {
 			continue
 		}
 		for _, d := range f.docs {
 			for _, r := range d.resources {
-				raw[r.identity()] = append(raw[r.identity()], claim{r, f})
+				id := r.identity()
+				raw[id] = append(raw[id], claim{r, f})
 			}
 		}
 	}
@@ -448,7 +468,8 @@ func (b *builder) claims(includeRejectedRaw bool) (map[string][]claim, map[strin
 		}
 		for _, d := range f.docs {
 			for _, r := range d.resources {
-				managed[r.identity()] = append(managed[r.identity()], claim{r, f})
+				id := r.identity()
+				managed[id] = append(managed[id], claim{r, f})
 			}
 		}
 	}
@@ -544,6 +565,8 @@ func (b *builder) planResources() {
 				Message: "was broken and is replaced by " + r.file})
 		}
 		switch {
+		case !ok && b.opts.lean:
+			b.plan.Counts.ResourcesCreated++
 		case !ok:
 			b.plan.Writes = append(b.plan.Writes, FileWrite{Path: r.path, Kind: WriteCreate, Content: r.content})
 			b.plan.Counts.ResourcesCreated++
@@ -553,8 +576,10 @@ func (b *builder) planResources() {
 			b.plan.Writes = append(b.plan.Writes, FileWrite{Path: r.path, Kind: WriteUpdate, Content: r.content})
 			b.plan.Counts.ResourcesUpdated++
 		}
-		b.plan.Resources = append(b.plan.Resources, Resource{APIVersion: r.apiVersion, Kind: r.crd.Kind,
-			Namespace: r.namespace, Name: r.name, Path: r.path, Object: r.object})
+		if !b.opts.lean {
+			b.plan.Resources = append(b.plan.Resources, Resource{APIVersion: r.apiVersion, Kind: r.crd.Kind,
+				Namespace: r.namespace, Name: r.name, Path: r.path, Object: r.object})
+		}
 	}
 	// A valid managed file at a path that is no resource's canonical path
 	// has had all its resources placed elsewhere: remove it.
@@ -608,7 +633,7 @@ func (b *builder) planSources() {
 		if content, n := f.unmanagedContent(); content != nil || n > 0 {
 			target := unmanagedPath(f.entry.path)
 			src.Unmanaged, src.Foreign = target, n
-			if !f.unmanagedUpToDate {
+			if !f.unmanagedUpToDate && !b.opts.lean {
 				b.plan.Writes = append(b.plan.Writes, FileWrite{Path: target, Kind: WriteUnmanaged, Content: content})
 			}
 			b.plan.Counts.FilesUnmanaged++

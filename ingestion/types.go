@@ -59,6 +59,14 @@ type Options struct {
 	// (fgdctl validate --fabric-config). With neither, the rules that need
 	// fabric-wide settings are skipped.
 	FabricConfig *rules.FabricConfig
+
+	// lean plans only to report, a folder without managed/
+	// (ValidateFiles): every finding, count and source as Ingest gives
+	// them, but no writes and no resources, so that each document is
+	// dropped once checked and only what the checks across documents need
+	// is kept of it. With managed/ files its counts would be wrong: their
+	// content is compared with the resources' YAML, which lean never writes.
+	lean bool
 }
 
 // WriteKind says why a file is written.

@@ -2,6 +2,7 @@ package ingestion
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
 	"sort"
 	"strings"
@@ -18,7 +19,19 @@ import (
 // To check a whole FGD (raw/ together with managed/ and .hnp/fabric.yaml),
 // call Ingest on the folder and apply nothing: that is fgdctl validate
 // --dir.
+//
+// The plan holds the errors, warnings, counts, sources and rejected files
+// that Ingest would give; it has no writes and no resources: each
+// document is dropped once checked, keeping only what the checks across
+// documents need (its fingerprint, its defaulted object for Hedgehog's
+// cross-resource rules and where it is).
 func ValidateFiles(files map[string][]byte, opts Options) (*Plan, error) {
+	opts.lean = true
+	return validateFiles(files, opts)
+}
+
+// validateFiles is ValidateFiles, lean or with the whole plan (opts.lean).
+func validateFiles(files map[string][]byte, opts Options) (*Plan, error) {
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -26,7 +39,7 @@ func ValidateFiles(files map[string][]byte, opts Options) (*Plan, error) {
 	sort.Strings(names)
 	// Each file goes to raw/<index>/<base>: names never clash, never escape,
 	// and keep their extension, which decides whether they are YAML.
-	mem := fstest.MapFS{}
+	mem := memMapFS{}
 	toName := map[string]string{}
 	for i, n := range names {
 		base := path.Base(strings.ReplaceAll(n, `\`, "/"))
@@ -67,4 +80,24 @@ func ValidateFiles(files map[string][]byte, opts Options) (*Plan, error) {
 		p.Sources[i].Path = rename(p.Sources[i].Path)
 	}
 	return p, nil
+}
+
+// memFS is an FS whose files are bytes in memory, which ingestion reads
+// without copying them (they are never changed).
+type memFS interface {
+	fs.FS
+	fileBytes(name string) ([]byte, bool)
+}
+
+// memMapFS is the memFS of ValidateFiles: the caller's bytes, not a copy.
+type memMapFS fstest.MapFS
+
+func (m memMapFS) Open(name string) (fs.File, error) { return fstest.MapFS(m).Open(name) }
+
+func (m memMapFS) fileBytes(name string) ([]byte, bool) {
+	f, ok := m[name]
+	if !ok || !f.Mode.IsRegular() {
+		return nil, false
+	}
+	return f.Data, true
 }

@@ -35,10 +35,41 @@ type Object struct {
 	Name      string
 	Namespace string
 	Obj       map[string]any
+
+	spec map[string]any // the spec of a SpecObject, whose Obj is nil
 }
 
 // Spec returns the object's spec, or an empty map.
-func (o *Object) Spec() map[string]any { return mapAt(o.Obj, "spec") }
+func (o *Object) Spec() map[string]any {
+	if o.spec != nil {
+		return o.spec
+	}
+	return mapAt(o.Obj, "spec")
+}
+
+// SpecObject returns an object known only by its kind, name, namespace
+// and spec, as CrossView keeps it, for the cross-resource rules. It holds
+// no map around the spec: a fabric's worth of them is held at once.
+func SpecObject(kind, name, namespace string, spec map[string]any) *Object {
+	if spec == nil {
+		spec = map[string]any{}
+	}
+	return &Object{Kind: kind, Name: name, Namespace: namespace, spec: spec}
+}
+
+// CrossView returns o as the cross-resource rules (Cross, Update, Deleted)
+// see it: its kind, name, namespace and spec, without the rest of the
+// document (metadata, annotations, status). Those rules read nothing else,
+// so a caller that keeps every object of a fabric for them, and checks
+// each document's local rules before, keeps only this much of each. A rule
+// that reads more of an object across resources must keep it here.
+func (o *Object) CrossView() *Object {
+	v := &Object{Kind: o.Kind, Name: o.Name, Namespace: o.Namespace, Obj: map[string]any{}}
+	if spec, ok := o.Obj["spec"]; ok {
+		v.Obj["spec"] = spec
+	}
+	return v
+}
 
 // FabricConfig holds the fabric-wide settings that [cfg] rules need, under
 // Hedgehog's fabric config keys. A nil *FabricConfig skips every [cfg] rule.
