@@ -72,6 +72,11 @@ func newReplicatedQueue(conn *redisconn.Conn, minReplicas int, timeout time.Dura
 // redelivery) is reported as such only once a write made after it was seen,
 // and so everything before it in the replication stream, is on the
 // replicas too.
+//
+// A try that failed on its connection (the master went away, or the
+// connection was replaced mid-way) is made once more on a fresh one: after a
+// failover every pooled connection fails once, and the task id keeps the
+// second try from enqueuing twice.
 func (q *replicatedQueue) EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
 	c, err := q.borrow(ctx)
 	if err != nil {
@@ -79,17 +84,30 @@ func (q *replicatedQueue) EnqueueContext(ctx context.Context, task *asynq.Task, 
 	}
 	defer func() { q.idle <- c }()
 
+	info, err := q.enqueueOnce(ctx, c, task, opts...)
+	if errors.Is(err, errConnectionLost) && ctx.Err() == nil {
+		info, err = q.enqueueOnce(ctx, c, task, opts...)
+	}
+	return info, err
+}
+
+// errConnectionLost marks a try that failed with its connection.
+var errConnectionLost = errors.New("the Redis connection failed or was replaced")
+
+func (q *replicatedQueue) enqueueOnce(ctx context.Context, c *ackClient, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	// Every write of this try must be on one connection for WAIT to cover
+	// it: the first dial of a new client is the only one allowed.
+	dials := max(c.dials.Load(), 1)
 	info, err := c.queue.EnqueueContext(ctx, task, opts...)
 	exists := errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask)
 	if err != nil && !exists {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errConnectionLost, err)
 	}
-	dials := c.dials.Load()
 	if exists {
+		// Asked on one connection, the barrier must go on the same.
 		if berr := c.rdb.Set(ctx, barrierKey, time.Now().UnixNano(), time.Minute).Err(); berr != nil {
-			return nil, berr
+			return nil, fmt.Errorf("%w: %w", errConnectionLost, berr)
 		}
-		dials = c.dials.Load()
 	}
 	if werr := q.wait(ctx, c, dials); werr != nil {
 		return nil, werr
@@ -118,7 +136,7 @@ func (q *replicatedQueue) wait(ctx context.Context, c *ackClient, dials int64) e
 	case err != nil:
 		return fgderr.Retryable(fgderr.Redis, "WAIT failed", fmt.Errorf("%w: %w", ErrNotReplicated, err))
 	case c.dials.Load() != dials:
-		return fgderr.Retryable(fgderr.Redis, "the connection was replaced between the enqueue and its WAIT", ErrNotReplicated)
+		return fgderr.Retryable(fgderr.Redis, "the connection was replaced between the enqueue and its WAIT", fmt.Errorf("%w: %w", ErrNotReplicated, errConnectionLost))
 	case n < int64(q.minReplicas):
 		return fgderr.Retryable(fgderr.Redis, fmt.Sprintf("%d of %d replicas confirmed the enqueue within %s", n, q.minReplicas, timeout), ErrNotReplicated)
 	}

@@ -56,6 +56,7 @@ type ledger struct {
 	latencies                      []time.Duration
 	sent, ok2, got503, other       int
 	duringReplica, okDuringReplica int
+	refusedAt                      map[int]int // 503s by second into the load
 }
 
 func TestFaultSuite(t *testing.T) {
@@ -133,7 +134,7 @@ func TestFaultSuite(t *testing.T) {
 	waitHTTP(t, base+"/readyz", 30*time.Second)
 	t.Logf("set-up done in %s", time.Since(suiteStart).Round(time.Millisecond))
 
-	led := &ledger{}
+	led := &ledger{refusedAt: map[int]int{}}
 	start := time.Now()
 	faults := scheduleFaults(t, ctx, start, top, farm, workers)
 	roles := &roleTimeline{}
@@ -155,7 +156,7 @@ func TestFaultSuite(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			before, after := farm.commit(t, d.fabric, map[string]string{d.rawPath: vpcYAML(i)}, "add "+d.name)
-			deliverUntilAccepted(t, ctx, base, d, before, after, led, top)
+			deliverUntilAccepted(t, ctx, base, d, before, after, led, top, start)
 		}()
 	}
 	tick.Stop()
@@ -244,6 +245,16 @@ func TestFaultSuite(t *testing.T) {
 		"  answer time p50 %s, p99 %s\n  time to drain after the load: %s\n  2xx while the master had a replica: %.1f%% of %d",
 		led.sent, led.ok2, led.got503, led.other, lost, duplicates, missing, forced,
 		pct(0.50).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), drained.Round(time.Millisecond), availability, led.duringReplica)
+	var seconds []int
+	for sec := range led.refusedAt {
+		seconds = append(seconds, sec)
+	}
+	sort.Ints(seconds)
+	var refusals []string
+	for _, sec := range seconds {
+		refusals = append(refusals, fmt.Sprintf("%ds: %d", sec, led.refusedAt[sec]))
+	}
+	t.Logf("503s by second into the load: %s", strings.Join(refusals, ", "))
 	if availability < 80 {
 		t.Errorf("only %.1f%% of deliveries answered 2xx while the master had a connected replica; want >= 80%%", availability)
 	}
@@ -286,7 +297,7 @@ func scheduleFaults(t *testing.T, ctx context.Context, start time.Time, top *top
 
 // deliverUntilAccepted sends a signed push delivery and, while it is refused,
 // redelivers it under the same id, as GitHub's "Redeliver" does.
-func deliverUntilAccepted(t *testing.T, ctx context.Context, base string, d *delivery, before, after string, led *ledger, top *topology) {
+func deliverUntilAccepted(t *testing.T, ctx context.Context, base string, d *delivery, before, after string, led *ledger, top *topology, loadStart time.Time) {
 	payload, _ := json.Marshal(map[string]any{
 		"ref": "refs/heads/main", "before": before, "after": after, "created": false, "deleted": false, "forced": false,
 		"repository": map[string]any{"full_name": "acme/" + d.fabric, "name": d.fabric, "default_branch": "main",
@@ -334,6 +345,7 @@ func deliverUntilAccepted(t *testing.T, ctx context.Context, base string, d *del
 			}
 		case status == http.StatusServiceUnavailable:
 			led.got503++
+			led.refusedAt[int(sent.Sub(loadStart).Seconds())]++
 		default:
 			led.other++
 		}

@@ -64,15 +64,37 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 func (s *Store) recordKey(id string) string     { return s.prefix + "sync:" + id }
 func (s *Store) fabricSyncsKey(f string) string { return s.prefix + "fabric:" + f + ":syncs" }
 
+// putRecordScript sets the record unless that would replace a terminal
+// record with a non-terminal one (ARGV[3] is "1" when the new one is
+// terminal). Two runs of one task happen: across a Redis failover a task
+// can be taken from both lineages, and the run that lost the race must not
+// turn the winner's outcome back into "retrying" or "running".
+const putRecordScript = `
+local cur = redis.call('GET', KEYS[1])
+if cur and ARGV[3] == '0' then
+  local ok, rec = pcall(cjson.decode, cur)
+  if ok and type(rec) == 'table' and (rec.state == 'succeeded' or rec.state == 'partial' or rec.state == 'failed') then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`
+
 // PutRecord stores a record for RecordTTL and indexes it under its fabric.
+// A terminal record is never replaced by a non-terminal one (see
+// putRecordScript); such a write is dropped without error.
 func (s *Store) PutRecord(ctx context.Context, r *Record) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode record: %w", err)
 	}
+	terminal := "0"
+	if syncrecord.Terminal(r.State) {
+		terminal = "1"
+	}
 	idx := s.fabricSyncsKey(r.Fabric)
 	pipe := s.rdb.TxPipeline()
-	pipe.Set(ctx, s.recordKey(r.ID), b, RecordTTL)
+	pipe.Eval(ctx, putRecordScript, []string{s.recordKey(r.ID)}, b, RecordTTL.Milliseconds(), terminal)
 	pipe.ZAdd(ctx, idx, redis.Z{Score: float64(r.CreatedAt.UnixMilli()), Member: r.ID})
 	pipe.ZRemRangeByScore(ctx, idx, "-inf", fmt.Sprint(time.Now().Add(-RecordTTL).UnixMilli()))
 	pipe.ZRemRangeByRank(ctx, idx, 0, -maxIndexed-1)

@@ -208,3 +208,38 @@ func TestRecords(t *testing.T) {
 		t.Fatalf("record TTL %s, want 30 days", ttl)
 	}
 }
+
+// TestRecordTerminalIsSticky: a later write replaces a record, except a
+// non-terminal one over a terminal one (two runs of one task, across a
+// failover).
+func TestRecordTerminalIsSticky(t *testing.T) {
+	tests := []struct {
+		first, then, want string
+	}{
+		{StateQueued, StateRunning, StateRunning},
+		{StateRunning, StateRetrying, StateRetrying},
+		{StateRetrying, StateSucceeded, StateSucceeded},
+		{StateSucceeded, StateRetrying, StateSucceeded},
+		{StateSucceeded, StateRunning, StateSucceeded},
+		{StateFailed, StateRunning, StateFailed},
+		{StatePartial, StateQueued, StatePartial},
+		{StateFailed, StateSucceeded, StateSucceeded},
+		{StateSucceeded, StateFailed, StateFailed},
+	}
+	s := newStore(t)
+	ctx := context.Background()
+	for i, tc := range tests {
+		t.Run(tc.first+" then "+tc.then, func(t *testing.T) {
+			id := fmt.Sprintf("sticky-%d", i)
+			for _, state := range []string{tc.first, tc.then} {
+				if err := s.PutRecord(ctx, &Record{ID: id, Fabric: "dc1", State: state, CreatedAt: time.Now()}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := s.GetRecord(ctx, id)
+			if err != nil || r.State != tc.want {
+				t.Fatalf("record %+v %v, want state %s", r, err, tc.want)
+			}
+		})
+	}
+}
