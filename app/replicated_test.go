@@ -106,12 +106,13 @@ func TestReplicatedAcknowledgement(t *testing.T) {
 
 // BenchmarkWebhookReplicatedAck measures signed delivery → enqueue on a real
 // master (AOF, fsync every second) with one replica, acknowledged at once
-// (min_replicas=0) or after WAIT 1 (min_replicas=1), 16 deliveries in
-// flight:
+// (min_replicas=0) or after WAIT 1 (min_replicas=1), and through three
+// Sentinels after WAIT 1 and the failover fence (sentinel,min_replicas=1),
+// 16 deliveries in flight:
 //
 //	go test -run '^$' -bench WebhookReplicatedAck -benchtime 3s ./app/
 func BenchmarkWebhookReplicatedAck(b *testing.B) {
-	g := redisgroup.Start(b, redisgroup.Options{Replicas: 1, AOF: true})
+	g := redisgroup.Start(b, redisgroup.Options{Replicas: 1, Sentinels: 3, AOF: true})
 	w := newWorld(b, g.MasterURL(0), "0")
 	head := w.git.Head("main")
 	body, _ := json.Marshal(&gh.PushEvent{
@@ -123,11 +124,21 @@ func BenchmarkWebhookReplicatedAck(b *testing.B) {
 	mac.Write(body)
 	sig := "sha256=" + hex.EncodeToString(mac.Sum(nil))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}}
-	for _, replicas := range []int{0, 1} {
-		b.Run(fmt.Sprintf("min_replicas=%d", replicas), func(b *testing.B) {
-			public, _ := w.webhook(map[string]string{config.VarRedisMinReplicas: fmt.Sprint(replicas)})
+	cases := []struct {
+		name     string
+		url      string
+		replicas int
+	}{
+		{"min_replicas=0", g.MasterURL(0), 0},
+		{"min_replicas=1", g.MasterURL(0), 1},
+		{"sentinel,min_replicas=1", g.SentinelURL(0), 1},
+	}
+	for _, bc := range cases {
+		replicas := bc.replicas
+		b.Run(bc.name, func(b *testing.B) {
+			public, _ := w.webhook(map[string]string{config.VarRedisURL: bc.url, config.VarRedisMinReplicas: fmt.Sprint(replicas)})
 			var n atomic.Int64
-			prefix := fmt.Sprintf("bench-%d-%d", replicas, time.Now().UnixNano())
+			prefix := fmt.Sprintf("bench-%s-%d", bc.name, time.Now().UnixNano())
 			b.SetParallelism(16)
 			b.ResetTimer()
 			start := time.Now()

@@ -21,6 +21,10 @@ import (
 // the registry, so that a new or changed sync_interval needs no restart.
 const DefaultScheduleRefresh = 5 * time.Second
 
+// DefaultOrphanRescue is how often the worker looks for orphaned syncs
+// (jobs.SyncHandler.RescueOrphans).
+const DefaultOrphanRescue = 10 * time.Second
+
 // Worker is fgd-sync's asynq server: the sync, init, cleanup and health
 // tasks, the periodic schedule, and /healthz and /metrics on
 // cfg.WorkerMetricsAddr. Run it on as many replicas as you like.
@@ -28,6 +32,9 @@ type Worker struct {
 	// ScheduleRefresh is how often the schedule is re-read;
 	// DefaultScheduleRefresh when zero. Tests shorten it.
 	ScheduleRefresh time.Duration
+	// OrphanRescue is how often orphaned syncs are looked for;
+	// DefaultOrphanRescue when zero.
+	OrphanRescue time.Duration
 
 	p       *Process
 	log     *slog.Logger
@@ -117,6 +124,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	stopHTTP := w.serveHealth()
 	go w.seedMetrics(ctx)
+	rescueDone := w.rescueOrphans(ctx)
 	w.serving.Store(true)
 	w.log.Info("worker started", "concurrency", cfg.WorkerPoolSize, "redis", w.p.Redis.Conn.String(),
 		"shutdown_timeout", shutdown.String(), "health_addr", w.HealthAddr())
@@ -127,9 +135,41 @@ func (w *Worker) Run(ctx context.Context) error {
 	start := time.Now()
 	mgr.Shutdown()
 	srv.Shutdown()
+	<-rescueDone
 	stopHTTP()
 	w.log.Info("worker stopped", "shutdown_seconds", time.Since(start).Seconds())
 	return nil
+}
+
+// rescueOrphans hands orphaned syncs to follow-ups every OrphanRescue until
+// ctx ends; the channel closes when it has stopped.
+func (w *Worker) rescueOrphans(ctx context.Context) <-chan struct{} {
+	every := w.OrphanRescue
+	if every <= 0 {
+		every = DefaultOrphanRescue
+	}
+	done := make(chan struct{})
+	insp := asynq.NewInspectorFromRedisClient(w.p.Redis.Client)
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			n, err := w.sync.RescueOrphans(ctx, insp)
+			if err != nil {
+				w.log.Warn("could not look for orphaned syncs", "error", err)
+			}
+			if n > 0 {
+				w.log.Info("orphaned syncs handed to follow-ups", "count", n)
+			}
+		}
+	}()
+	return done
 }
 
 func (w *Worker) mux() *asynq.ServeMux {

@@ -168,13 +168,27 @@ func TestFaultSuite(t *testing.T) {
 	// Drain: every accepted delivery reaches a terminal record.
 	deadline := time.Now().Add(drainDeadline)
 	pending := led.acceptedSyncs()
+	var last []string // the syncs still pending at the latest progress line
+	nextReport := time.Now()
 	for len(pending) > 0 && time.Now().Before(deadline) {
 		pending = terminalFilter(ctx, base, pending)
+		if time.Now().After(nextReport) {
+			t.Logf("%5.1fs after the load: %d accepted syncs not yet terminal", time.Since(loadDone).Seconds(), len(pending))
+			nextReport = time.Now().Add(10 * time.Second)
+			last = append(last[:0], pending...)
+		}
 		if len(pending) > 0 {
 			time.Sleep(250 * time.Millisecond)
 		}
 	}
 	drained := time.Since(loadDone)
+	// The tail of the drain, to tell what held it up.
+	for i, id := range last {
+		if i == 3 {
+			break
+		}
+		t.Logf("among the last to finish: sync %s: %s", id, recordJSON(ctx, base, id))
+	}
 	lost := len(pending)
 	owner := map[string]*delivery{}
 	for _, d := range led.deliveries {

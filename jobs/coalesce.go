@@ -56,6 +56,20 @@ func (h *SyncHandler) coalesce(ctx context.Context, log *slog.Logger, p SyncPayl
 		// Our own earlier attempt, now dead, still holds the lease.
 		return ErrWaitingForLock
 	}
+	running := strings.SplitN(holder, "/", 2)[0]
+	err := h.joinFollowUp(ctx, log, p, rec, func(followUp string) string {
+		return fmt.Sprintf("sync %s of this fabric was running; this trigger is covered by follow-up sync %s", running, followUp)
+	})
+	if err == nil {
+		log.Info("sync coalesced into a follow-up", "follow_up", rec.CoalescedInto, "running", holder)
+	}
+	return err
+}
+
+// joinFollowUp makes the fabric's pending follow-up cover p, enqueues the
+// follow-up and ends p's record as coalesced into it, with the warning
+// that explain gives for the follow-up's id.
+func (h *SyncHandler) joinFollowUp(ctx context.Context, log *slog.Logger, p SyncPayload, rec *store.Record, explain func(followUp string) string) error {
 	// A new follow-up starts as validate-only as this trigger is; the
 	// record of the sync it becomes carries the merged options.
 	proposed := SyncPayload{SyncID: uuid.NewString(), Fabric: p.Fabric, Trigger: p.Trigger, Ref: p.Ref, Before: p.Before, After: p.After,
@@ -87,12 +101,10 @@ func (h *SyncHandler) coalesce(ctx context.Context, log *slog.Logger, p SyncPayl
 	}
 	now := time.Now().UTC()
 	rec.State, rec.FinishedAt, rec.CoalescedInto = store.StateSucceeded, &now, followUp.SyncID
-	rec.Warnings = []ingestion.Issue{{Code: fgderr.SyncInProgress,
-		Message: fmt.Sprintf("sync %s of this fabric was running; this trigger is covered by follow-up sync %s", strings.SplitN(holder, "/", 2)[0], followUp.SyncID)}}
+	rec.Warnings = []ingestion.Issue{{Code: fgderr.SyncInProgress, Message: explain(followUp.SyncID)}}
 	if err := h.Store.PutRecord(ctx, rec); err != nil {
 		return fgderr.Retryable(fgderr.Redis, "write sync record", err)
 	}
 	h.Metrics.coalesced(rec)
-	log.Info("sync coalesced into a follow-up", "follow_up", followUp.SyncID, "running", holder)
 	return nil
 }
