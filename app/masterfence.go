@@ -33,11 +33,11 @@ const fenceTopologyTTL = time.Second
 // writes are gone. So after a WAIT, the fence asks every data node for its
 // replication state, in a round that starts after the WAIT returned, and
 // confirms that the node written to is a master and that no other master
-// could have forked from it: a replica promoted before the write reached it
-// is a master in that round; one promoted after holds the write. The one
-// other master tolerated is the written node's own predecessor (its
-// master_replid2), an old master that Sentinel has not yet turned into a
-// replica: its lineage ends there, so it can drop nothing written after.
+// was promoted from its replicas (whose master_replid2 is the written node's
+// replication id): a replica promoted before the write reached it is such a
+// master in that round; one promoted after holds the write. Other masters
+// are older lineages, old masters that Sentinel has not yet turned into
+// replicas: they can drop nothing the written node holds.
 //
 // Rounds are shared: every caller waiting when a round starts gets its
 // answer, so the cost is one INFO per node per round, not per delivery.
@@ -114,16 +114,19 @@ func (f *masterFence) Confirm(ctx context.Context, addr string) error {
 	return forkedFrom(addr, r.masters)
 }
 
-// forkedFrom checks that written is a master and every other master is its
-// predecessor.
+// forkedFrom checks that written is a master and that no other master was
+// promoted out of its lineage: a promoted replica's master_replid2 is the
+// replication id of the master it followed. Other masters are older
+// lineages (an old master Sentinel has not yet turned into a replica):
+// they cannot drop what the written node holds.
 func forkedFrom(written string, masters map[string]lineage) error {
 	w, ok := masters[written]
 	if !ok {
 		return fmt.Errorf("%w: %s, written to, is not a master now", ErrFailoverUnderWay, written)
 	}
 	for addr, m := range masters {
-		if addr != written && m.replID != w.replID2 {
-			return fmt.Errorf("%w: %s is a master too, and not the one %s was promoted from", ErrFailoverUnderWay, addr, written)
+		if addr != written && (m.replID2 == w.replID || m.replID == w.replID) {
+			return fmt.Errorf("%w: %s was promoted from %s's replicas", ErrFailoverUnderWay, addr, written)
 		}
 	}
 	return nil

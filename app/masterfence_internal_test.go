@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// TestForkedFrom: the written node must be a master, and any other master
-// must be the one it was promoted from, never one promoted from it.
+// TestForkedFrom: the written node must be a master, and no other master
+// may have been promoted from its replicas; older lineages do not matter.
 func TestForkedFrom(t *testing.T) {
 	const w, other = "10.0.0.1:6379", "10.0.0.2:6379"
 	tests := []struct {
@@ -19,7 +19,8 @@ func TestForkedFrom(t *testing.T) {
 		{"no master answered", map[string]lineage{}, false},
 		{"a replica promoted from it", map[string]lineage{w: {"A", "0"}, other: {"B", "A"}}, false},
 		{"its own predecessor, not yet demoted", map[string]lineage{w: {"B", "A"}, other: {"A", "0"}}, true},
-		{"an unrelated master", map[string]lineage{w: {"A", "0"}, other: {"C", "0"}}, false},
+		{"an older lineage's master, not yet demoted", map[string]lineage{w: {"C", "B"}, other: {"A", "0"}}, true},
+		{"two masters of one lineage", map[string]lineage{w: {"A", "0"}, other: {"A", "0"}}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
