@@ -79,7 +79,9 @@ func newMasterFence(o *redis.UniversalOptions) *masterFence {
 	f.nodeOpts = redis.Options{
 		Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
 		DialTimeout: fenceTimeout, ReadTimeout: fenceTimeout, WriteTimeout: fenceTimeout,
-		MaxRetries: -1, PoolSize: 1, MaxIdleConns: 1,
+		// One retry, on a fresh connection: Sentinel kills the client
+		// connections of a node it promotes.
+		MaxRetries: 1, PoolSize: 1, MaxIdleConns: 1,
 	}
 	f.closeCtx, f.cancel = context.WithCancel(context.Background())
 	return f
@@ -158,15 +160,23 @@ func (f *masterFence) probe(ctx context.Context) (map[string]lineage, error) {
 		return nil, err
 	}
 	found := make([]*lineage, len(nodes))
+	errs := make([]error, len(nodes))
 	var wg sync.WaitGroup
 	for i, addr := range nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			found[i] = f.masterLineage(ctx, addr)
+			found[i], errs[i] = f.masterLineage(ctx, addr)
 		}()
 	}
 	wg.Wait()
+	// A node that does not answer may be the promoted one: Sentinel kills
+	// the promoted replica's client connections as it promotes it, and in a
+	// partition the new master is the one out of sight. Until the Sentinels
+	// hold it down, the round proves nothing.
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFailoverUnderWay, err)
+	}
 	masters := map[string]lineage{}
 	for i, m := range found {
 		if m != nil {
@@ -177,9 +187,8 @@ func (f *masterFence) probe(ctx context.Context) (map[string]lineage, error) {
 }
 
 // masterLineage returns the node's replication ids when it is a master, nil
-// otherwise. A node that does not answer cannot take writes, nor be
-// promoted while it is silent.
-func (f *masterFence) masterLineage(ctx context.Context, addr string) *lineage {
+// when it is a replica.
+func (f *masterFence) masterLineage(ctx context.Context, addr string) (*lineage, error) {
 	f.mu.Lock()
 	c := f.clients[addr]
 	if c == nil {
@@ -189,11 +198,11 @@ func (f *masterFence) masterLineage(ctx context.Context, addr string) *lineage {
 		f.clients[addr] = c
 	}
 	f.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, fenceTimeout)
+	ctx, cancel := context.WithTimeout(ctx, 2*fenceTimeout) // a try and its retry
 	defer cancel()
 	info, err := c.Info(ctx, "replication").Result()
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("%s did not answer INFO: %w", addr, err)
 	}
 	fields := map[string]string{}
 	for _, line := range strings.Split(info, "\r\n") {
@@ -202,9 +211,9 @@ func (f *masterFence) masterLineage(ctx context.Context, addr string) *lineage {
 		}
 	}
 	if fields["role"] != "master" {
-		return nil
+		return nil, nil
 	}
-	return &lineage{replID: fields["master_replid"], replID2: fields["master_replid2"]}
+	return &lineage{replID: fields["master_replid"], replID2: fields["master_replid2"]}, nil
 }
 
 // topology returns the master and the replicas that the first Sentinel to

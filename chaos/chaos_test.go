@@ -201,8 +201,8 @@ func TestFaultSuite(t *testing.T) {
 		t.Errorf("sync %s of delivery %s (accepted %.2fs into the load, answers %v) did not reach a terminal record within %s: %s; held by: %s",
 			id, d.id, d.acceptedAt.Sub(start).Seconds(), d.answers, drainDeadline, recordJSON(ctx, base, id), whereIs(ctx, top, id))
 	}
+	t.Logf("replication roles over time:\n%s", roles)
 	if lost > 0 {
-		t.Logf("replication roles over time:\n%s", roles)
 		for _, id := range pending {
 			t.Logf("what the processes logged of sync %s:\n%s", id, linesWith(append([]*process{webhook}, workers...), id, start))
 		}
