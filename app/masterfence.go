@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -82,6 +83,8 @@ func newMasterFence(o *redis.UniversalOptions) *masterFence {
 		// One retry, on a fresh connection: Sentinel kills the client
 		// connections of a node it promotes.
 		MaxRetries: 1, PoolSize: 1, MaxIdleConns: 1,
+		// A refused dial is an answer (nothing runs there): no dial retries.
+		DialerRetries: 1, DialerRetryTimeout: 10 * time.Millisecond,
 	}
 	f.closeCtx, f.cancel = context.WithCancel(context.Background())
 	return f
@@ -173,7 +176,8 @@ func (f *masterFence) probe(ctx context.Context) (map[string]lineage, error) {
 	// A node that does not answer may be the promoted one: Sentinel kills
 	// the promoted replica's client connections as it promotes it, and in a
 	// partition the new master is the one out of sight. Until the Sentinels
-	// hold it down, the round proves nothing.
+	// hold it down, the round proves nothing. (A refused connection is an
+	// answer: nothing runs there.)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFailoverUnderWay, err)
 	}
@@ -190,6 +194,10 @@ func (f *masterFence) probe(ctx context.Context) (map[string]lineage, error) {
 // when it is a replica.
 func (f *masterFence) masterLineage(ctx context.Context, addr string) (*lineage, error) {
 	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return nil, errors.New("the failover fence is closed")
+	}
 	c := f.clients[addr]
 	if c == nil {
 		o := f.nodeOpts
@@ -201,6 +209,11 @@ func (f *masterFence) masterLineage(ctx context.Context, addr string) (*lineage,
 	ctx, cancel := context.WithTimeout(ctx, 2*fenceTimeout) // a try and its retry
 	defer cancel()
 	info, err := c.Info(ctx, "replication").Result()
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		// Nothing listens there: the node is not running, so it takes no
+		// writes and cannot be promoted while it is down.
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s did not answer INFO: %w", addr, err)
 	}

@@ -1,8 +1,12 @@
 package app
 
 import (
+	"context"
 	"errors"
+	"net"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestForkedFrom: the written node must be a master, and no other master
@@ -30,6 +34,42 @@ func TestForkedFrom(t *testing.T) {
 			}
 			if err != nil && !errors.Is(err, ErrFailoverUnderWay) {
 				t.Fatalf("error %v is not ErrFailoverUnderWay", err)
+			}
+		})
+	}
+}
+
+// TestMasterLineageOfAStoppedNode: a node where nothing listens answers "not
+// a master" (it takes no writes and cannot be promoted while down); a node
+// that is there but does not answer fails the round.
+func TestMasterLineageOfAStoppedNode(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stoppedAddr := closed.Addr().String()
+	_ = closed.Close()
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+
+	f := newMasterFence(&redis.UniversalOptions{MasterName: "m"})
+	defer f.Close()
+	tests := []struct {
+		name    string
+		addr    string
+		wantErr bool
+	}{
+		{"nothing listens", stoppedAddr, false},
+		{"listens, never answers", silent.Addr().String(), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := f.masterLineage(context.Background(), tc.addr)
+			if m != nil || (err != nil) != tc.wantErr {
+				t.Fatalf("masterLineage: %+v %v, want an error: %v", m, err, tc.wantErr)
 			}
 		})
 	}
