@@ -256,7 +256,7 @@ func TestFaultSuite(t *testing.T) {
 	t.Logf("FAULT SUITE FIGURES\n"+
 		"  deliveries sent (first tries + redeliveries): %d\n  answered 2xx: %d\n  answered 503: %d\n  other answers or errors: %d\n"+
 		"  lost: %d\n  duplicate commits: %d\n  raw files not managed: %d\n  force-pushes: %d\n"+
-		"  answer time p50 %s, p99 %s\n  time to drain after the load: %s\n  2xx while the master had a replica: %.1f%% of %d",
+		"  answer time p50 %s, p99 %s\n  time to drain after the load: %s\n  2xx while the master had an online replica: %.1f%% of %d",
 		led.sent, led.ok2, led.got503, led.other, lost, duplicates, missing, forced,
 		pct(0.50).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), drained.Round(time.Millisecond), availability, led.duringReplica)
 	var seconds []int
@@ -270,7 +270,7 @@ func TestFaultSuite(t *testing.T) {
 	}
 	t.Logf("503s by second into the load: %s", strings.Join(refusals, ", "))
 	if availability < 80 {
-		t.Errorf("only %.1f%% of deliveries answered 2xx while the master had a connected replica; want >= 80%%", availability)
+		t.Errorf("only %.1f%% of deliveries answered 2xx while the master had an online replica; want >= 80%%", availability)
 	}
 }
 

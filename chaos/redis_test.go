@@ -152,7 +152,10 @@ func (top *topology) master(ctx context.Context) (*redisNode, error) {
 	return nil, fmt.Errorf("no Sentinel names a known master")
 }
 
-// connectedReplicas is what the current master reports.
+// connectedReplicas counts the current master's replicas that are online:
+// linked and past their initial synchronisation. (INFO's connected_slaves
+// also counts a replica still loading its first copy, which cannot
+// acknowledge a WAIT yet.)
 func (top *topology) connectedReplicas(ctx context.Context) int {
 	m, err := top.master(ctx)
 	if err != nil {
@@ -164,14 +167,7 @@ func (top *topology) connectedReplicas(ctx context.Context) int {
 	if err != nil {
 		return 0
 	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "connected_slaves:"); ok {
-			var n int
-			fmt.Sscan(v, &n)
-			return n
-		}
-	}
-	return 0
+	return strings.Count(info, ",state=online,")
 }
 
 // waitHealthy waits until the master has its replicas and every Sentinel
