@@ -269,6 +269,7 @@ func TestFaultSuite(t *testing.T) {
 		refusals = append(refusals, fmt.Sprintf("%ds: %d", sec, led.refusedAt[sec]))
 	}
 	t.Logf("503s by second into the load: %s", strings.Join(refusals, ", "))
+	t.Logf("why the webhook refused (its log):\n%s", refusalReasons(webhook))
 	if availability < 80 {
 		t.Errorf("only %.1f%% of deliveries answered 2xx while the master had an online replica; want >= 80%%", availability)
 	}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -120,5 +122,34 @@ func linesWith(procs []*process, id string, start time.Time) string {
 			out = append(out, at+p.name+" "+line)
 		}
 	}
+	return strings.Join(out, "\n")
+}
+
+// refusalReasons counts the webhook's logged reasons for its 503s, with
+// addresses and numbers masked so that alike reasons group.
+func refusalReasons(webhook *process) string {
+	mask := regexp.MustCompile(`[0-9]+(\.[0-9]+)*(:[0-9]+)?`)
+	counts := map[string]int{}
+	for _, line := range strings.Split(webhook.output(), "\n") {
+		if !strings.Contains(line, "webhook delivery not queued") {
+			continue
+		}
+		var entry struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal([]byte(line), &entry) != nil {
+			continue
+		}
+		reason := mask.ReplaceAllString(entry.Error, "N")
+		if len(reason) > 160 {
+			reason = reason[:160]
+		}
+		counts[reason]++
+	}
+	var out []string
+	for r, n := range counts {
+		out = append(out, fmt.Sprintf("%5d  %s", n, r))
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(out)))
 	return strings.Join(out, "\n")
 }
