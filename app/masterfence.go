@@ -209,9 +209,10 @@ func (f *masterFence) masterLineage(ctx context.Context, addr string) (*lineage,
 	ctx, cancel := context.WithTimeout(ctx, 2*fenceTimeout) // a try and its retry
 	defer cancel()
 	info, err := c.Info(ctx, "replication").Result()
-	if errors.Is(err, syscall.ECONNREFUSED) {
+	if errors.Is(err, syscall.ECONNREFUSED) && refused(ctx, addr) {
 		// Nothing listens there: the node is not running, so it takes no
-		// writes and cannot be promoted while it is down.
+		// writes and cannot be promoted while it is down. (Asked again on a
+		// fresh dial: the pool keeps a refused dial's error for a while.)
 		return nil, nil
 	}
 	if err != nil {
@@ -229,9 +230,13 @@ func (f *masterFence) masterLineage(ctx context.Context, addr string) (*lineage,
 	return &lineage{replID: fields["master_replid"], replID2: fields["master_replid2"]}, nil
 }
 
-// topology returns the master and the replicas that the first Sentinel to
-// answer knows and does not hold to be down, reused for fenceTopologyTTL.
-// When no Sentinel answers, the last list is used: it still names the nodes.
+// topology returns every data node that any Sentinel names (the master it
+// names and its replicas), except a replica that a majority of the
+// Sentinels hold down, reused for fenceTopologyTTL. The Sentinels are asked
+// at once and their answers joined: one Sentinel's view may miss the
+// promoted replica (in a partition it may hold it down; during the
+// promotion its link to it drops). When none answers, the last list is
+// used, and asked again only after fenceTopologyTTL.
 func (f *masterFence) topology(ctx context.Context) ([]string, error) {
 	f.mu.Lock()
 	nodes, at := f.nodes, f.nodesAt
@@ -239,60 +244,117 @@ func (f *masterFence) topology(ctx context.Context) ([]string, error) {
 	if nodes != nil && time.Since(at) < fenceTopologyTTL {
 		return nodes, nil
 	}
-	var errs []error
-	for _, sc := range f.sentinels {
-		fresh, err := f.askSentinel(ctx, sc)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		f.mu.Lock()
-		f.nodes, f.nodesAt = fresh, time.Now()
-		f.mu.Unlock()
-		return fresh, nil
+	views := make([]sentinelView, len(f.sentinels))
+	var wg sync.WaitGroup
+	for i, sc := range f.sentinels {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			views[i] = f.askSentinel(ctx, sc)
+		}()
 	}
-	if nodes != nil {
+	wg.Wait()
+	fresh, err := joinViews(views, len(f.sentinels)/2+1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil {
+		if nodes == nil {
+			return nil, err
+		}
+		f.nodesAt = time.Now() // back off: the nodes are still these
 		return nodes, nil
 	}
-	return nil, fmt.Errorf("no Sentinel named the data nodes: %w", errors.Join(errs...))
+	f.nodes, f.nodesAt = fresh, time.Now()
+	f.pruneClients(fresh)
+	return fresh, nil
 }
 
-func (f *masterFence) askSentinel(ctx context.Context, sc *redis.SentinelClient) ([]string, error) {
+// sentinelView is one Sentinel's answer: the master, its replicas, and
+// those of them it holds down.
+type sentinelView struct {
+	nodes []string // the master first
+	down  map[string]bool
+	err   error
+}
+
+// joinViews is the union of the Sentinels' nodes, without the replicas
+// that at least majority of them hold down.
+func joinViews(views []sentinelView, majority int) ([]string, error) {
+	var nodes []string
+	downVotes := map[string]int{}
+	var errs []error
+	for _, v := range views {
+		if v.err != nil {
+			errs = append(errs, v.err)
+			continue
+		}
+		for _, addr := range v.nodes {
+			if !slices.Contains(nodes, addr) {
+				nodes = append(nodes, addr)
+			}
+			if v.down[addr] {
+				downVotes[addr]++
+			}
+		}
+	}
+	if nodes == nil {
+		return nil, fmt.Errorf("no Sentinel named the data nodes: %w", errors.Join(errs...))
+	}
+	return slices.DeleteFunc(nodes, func(addr string) bool { return downVotes[addr] >= majority }), nil
+}
+
+func (f *masterFence) askSentinel(ctx context.Context, sc *redis.SentinelClient) sentinelView {
 	ctx, cancel := context.WithTimeout(ctx, 2*fenceTimeout)
 	defer cancel()
 	m, err := sc.GetMasterAddrByName(ctx, f.master).Result()
 	if err != nil {
-		return nil, fmt.Errorf("SENTINEL GET-MASTER-ADDR-BY-NAME: %w", err)
+		return sentinelView{err: fmt.Errorf("SENTINEL GET-MASTER-ADDR-BY-NAME: %w", err)}
 	}
 	if len(m) != 2 {
-		return nil, fmt.Errorf("SENTINEL GET-MASTER-ADDR-BY-NAME answered %d fields", len(m))
+		return sentinelView{err: fmt.Errorf("SENTINEL GET-MASTER-ADDR-BY-NAME answered %d fields", len(m))}
 	}
 	replicas, err := sc.Replicas(ctx, f.master).Result()
 	if err != nil {
-		return nil, fmt.Errorf("SENTINEL REPLICAS: %w", err)
+		return sentinelView{err: fmt.Errorf("SENTINEL REPLICAS: %w", err)}
 	}
-	nodes := []string{net.JoinHostPort(m[0], m[1])}
+	v := sentinelView{nodes: []string{net.JoinHostPort(m[0], m[1])}, down: map[string]bool{}}
 	for _, r := range replicas {
-		if down(r["flags"]) {
-			continue
-		}
 		addr := net.JoinHostPort(r["ip"], r["port"])
-		if !slices.Contains(nodes, addr) {
-			nodes = append(nodes, addr)
-		}
+		v.nodes = append(v.nodes, addr)
+		v.down[addr] = heldDown(r["flags"])
 	}
-	return nodes, nil
+	return v
 }
 
-// down: the Sentinel holds the replica to be unreachable.
-func down(flags string) bool {
+// heldDown: the Sentinel holds the replica to be down. ("disconnected" is
+// only its own link, which a promotion drops for a moment.)
+func heldDown(flags string) bool {
 	for _, f := range strings.Split(flags, ",") {
-		switch f {
-		case "s_down", "o_down", "disconnected":
+		if f == "s_down" || f == "o_down" {
 			return true
 		}
 	}
 	return false
+}
+
+// pruneClients closes the connections to nodes no longer listed; f.mu is
+// held.
+func (f *masterFence) pruneClients(nodes []string) {
+	for addr, c := range f.clients {
+		if !slices.Contains(nodes, addr) {
+			_ = c.Close()
+			delete(f.clients, addr)
+		}
+	}
+}
+
+// refused dials addr afresh and tells whether the connection is refused.
+func refused(ctx context.Context, addr string) bool {
+	conn, err := (&net.Dialer{Timeout: fenceTimeout}).DialContext(ctx, "tcp", addr)
+	if err == nil {
+		_ = conn.Close()
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // Close stops the fence and closes its connections.

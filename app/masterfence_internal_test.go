@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -70,6 +71,41 @@ func TestMasterLineageOfAStoppedNode(t *testing.T) {
 			m, err := f.masterLineage(context.Background(), tc.addr)
 			if m != nil || (err != nil) != tc.wantErr {
 				t.Fatalf("masterLineage: %+v %v, want an error: %v", m, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestJoinViews: the fence probes every node any Sentinel names, except a
+// replica that a majority of the Sentinels hold down.
+func TestJoinViews(t *testing.T) {
+	const m, a, b = "10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"
+	view := func(down ...string) sentinelView {
+		v := sentinelView{nodes: []string{m, a, b}, down: map[string]bool{}}
+		for _, d := range down {
+			v.down[d] = true
+		}
+		return v
+	}
+	failed := sentinelView{err: errors.New("i/o timeout")}
+	tests := []struct {
+		name    string
+		views   []sentinelView
+		want    []string
+		wantErr bool
+	}{
+		{"all agree, none down", []sentinelView{view(), view(), view()}, []string{m, a, b}, false},
+		{"one Sentinel holds a replica down", []sentinelView{view(a), view(), view()}, []string{m, a, b}, false},
+		{"a majority holds it down", []sentinelView{view(a), view(a), view()}, []string{m, b}, false},
+		{"one Sentinel alone, holding it down, is no majority", []sentinelView{view(a), failed, failed}, []string{m, a, b}, false},
+		{"a node only one Sentinel knows", []sentinelView{{nodes: []string{m, a}}, {nodes: []string{m, b}}, failed}, []string{m, a, b}, false},
+		{"no Sentinel answers", []sentinelView{failed, failed, failed}, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := joinViews(tc.views, 2)
+			if (err != nil) != tc.wantErr || !slices.Equal(got, tc.want) {
+				t.Fatalf("joinViews: %v %v, want %v (error: %v)", got, err, tc.want, tc.wantErr)
 			}
 		})
 	}

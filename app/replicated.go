@@ -84,41 +84,63 @@ func (q *replicatedQueue) EnqueueContext(ctx context.Context, task *asynq.Task, 
 	}
 	defer func() { q.idle <- c }()
 
-	info, err := q.enqueueOnce(ctx, c, task, opts...)
+	info, wrote, exists, err := q.enqueueOnce(ctx, c, task, opts...)
 	if errors.Is(err, errConnectionLost) && ctx.Err() == nil {
-		info, err = q.enqueueOnce(ctx, c, task, opts...)
+		var again *asynq.TaskInfo
+		var wroteAgain bool
+		again, wroteAgain, exists, err = q.enqueueOnce(ctx, c, task, opts...)
+		wrote = wrote || wroteAgain
+		if info == nil {
+			info = again
+		}
 	}
-	return info, err
+	switch {
+	case err != nil:
+		return nil, err
+	case exists && !wrote:
+		return info, asynq.ErrTaskIDConflict
+	}
+	// A task found on the second try that the first try wrote is this
+	// delivery's own, not a redelivery's.
+	return info, nil
 }
 
 // errConnectionLost marks a try that failed with its connection.
 var errConnectionLost = errors.New("the Redis connection failed or was replaced")
 
-func (q *replicatedQueue) enqueueOnce(ctx context.Context, c *ackClient, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+// enqueueOnce is one try: the enqueue (wrote: this call created the task;
+// exists: the task was there), its WAIT and the fence. err is nil only when
+// the task is confirmed.
+func (q *replicatedQueue) enqueueOnce(ctx context.Context, c *ackClient, task *asynq.Task, opts ...asynq.Option) (info *asynq.TaskInfo, wrote, exists bool, err error) {
 	// Every write of this try must be on one connection for WAIT to cover
-	// it: the first dial of a new client is the only one allowed.
-	dials := max(c.dials.Load(), 1)
-	info, err := c.queue.EnqueueContext(ctx, task, opts...)
-	exists := errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask)
-	if err != nil && !exists {
-		return nil, fmt.Errorf("%w: %w", errConnectionLost, err)
+	// it: make sure the connection is up first (a stale one is replaced
+	// here), then any dial during the try means a new connection.
+	if perr := c.rdb.Ping(ctx).Err(); perr != nil {
+		return nil, false, false, fmt.Errorf("%w: %w", errConnectionLost, perr)
 	}
+	dials := c.dials.Load()
+	info, err = c.queue.EnqueueContext(ctx, task, opts...)
+	exists = errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask)
+	if err != nil && !exists {
+		return nil, false, false, fmt.Errorf("%w: %w", errConnectionLost, err)
+	}
+	wrote = err == nil
 	if exists {
 		// Asked on one connection, the barrier must go on the same.
 		if berr := c.rdb.Set(ctx, barrierKey, time.Now().UnixNano(), time.Minute).Err(); berr != nil {
-			return nil, fmt.Errorf("%w: %w", errConnectionLost, berr)
+			return info, wrote, exists, fmt.Errorf("%w: %w", errConnectionLost, berr)
 		}
 	}
 	if werr := q.wait(ctx, c, dials); werr != nil {
-		return nil, werr
+		return info, wrote, exists, werr
 	}
 	if q.fence != nil {
 		addr, _ := c.addr.Load().(string)
 		if ferr := q.fence.Confirm(ctx, addr); ferr != nil {
-			return nil, fgderr.Retryable(fgderr.Redis, "the enqueue is not confirmed outside a failover", fmt.Errorf("%w: %w", ErrNotReplicated, ferr))
+			return info, wrote, exists, fgderr.Retryable(fgderr.Redis, "the enqueue is not confirmed outside a failover", fmt.Errorf("%w: %w", ErrNotReplicated, ferr))
 		}
 	}
-	return info, err
+	return info, wrote, exists, nil
 }
 
 // wait sends WAIT on c's one connection, bounded by the timeout and by what

@@ -224,10 +224,14 @@ func TestReplicatedAcknowledgementThroughPromotion(t *testing.T) {
 			t.Fatalf("%s: %d %v, want %d %s", s.name, status, out, s.status, s.code)
 		}
 	}
-	// The refused delivery was written to the old master all the same: the
-	// refusal came from the fence, not from a failed write or WAIT.
+	// The refused delivery was written to the old master all the same, and
+	// the replica that still follows it holds it too, so WAIT 1 was met:
+	// the refusal came from the fence, not from a failed write or WAIT.
 	before := sha1.Sum([]byte("p-2"))
-	if id := handlers.PushSyncID("dc1", "refs/heads/main", hex.EncodeToString(before[:]), head); !onMaster(id) {
-		t.Fatalf("task %s is not on the master", id)
+	id := handlers.PushSyncID("dc1", "refs/heads/main", hex.EncodeToString(before[:]), head)
+	follower := g.Client(g.Replicas[1], db)
+	defer follower.Close()
+	if n, err := follower.Exists(ctx, "asynq:{"+jobs.DefaultQueue+"}:t:"+id).Result(); !onMaster(id) || err != nil || n != 1 {
+		t.Fatalf("task %s: on the master %v, on the following replica %d %v", id, onMaster(id), n, err)
 	}
 }

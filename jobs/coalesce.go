@@ -102,7 +102,9 @@ func (h *SyncHandler) joinFollowUp(ctx context.Context, log *slog.Logger, p Sync
 	now := time.Now().UTC()
 	rec.State, rec.FinishedAt, rec.CoalescedInto = store.StateSucceeded, &now, followUp.SyncID
 	rec.Warnings = []ingestion.Issue{{Code: fgderr.SyncInProgress, Message: explain(followUp.SyncID)}}
-	if err := h.Store.PutRecord(ctx, rec); err != nil {
+	if err := h.Store.PutRecord(ctx, rec); errors.Is(err, store.ErrRecordFinal) {
+		return nil // another run ended it; the follow-up runs all the same
+	} else if err != nil {
 		return fgderr.Retryable(fgderr.Redis, "write sync record", err)
 	}
 	h.Metrics.coalesced(rec)

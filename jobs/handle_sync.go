@@ -29,6 +29,8 @@ type SyncStore interface {
 	FollowUpStore
 	InventoryStore
 	FabricStateStore
+	// ClaimOnce is true for the first caller of key within ttl.
+	ClaimOnce(ctx context.Context, key string, ttl time.Duration) (bool, error)
 }
 
 // Enqueuer enqueues tasks (the coalesced follow-up).
@@ -84,6 +86,12 @@ func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	if ended(rec) {
+		// Another run of this task finished it, or a follow-up covers it
+		// (a rescued orphan that asynq's recoverer runs again).
+		log.Info("sync already ended in another run; nothing to do", "state", rec.State, "coalesced_into", rec.CoalescedInto)
+		return nil
+	}
 	fab, err := h.fabric(ctx, log, p, rec)
 	if err != nil {
 		return err
@@ -101,7 +109,10 @@ func (h *SyncHandler) HandleSyncTask(ctx context.Context, t *asynq.Task) error {
 	syncCtx, cancel := context.WithTimeoutCause(ctx, h.timeout(p), errSyncTimeout)
 	defer cancel()
 	l.keep(syncCtx, cancel)
-	if err := h.markRunning(ctx, log, rec, fab); err != nil {
+	if err := h.markRunning(ctx, log, rec, fab); errors.Is(err, store.ErrRecordFinal) {
+		log.Info("sync already ended in another run; nothing to do")
+		return nil
+	} else if err != nil {
 		return err
 	}
 	err = (&syncRun{h: h, log: log, lease: l, fab: fab, p: p, rec: rec}).run(syncCtx)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -17,6 +19,10 @@ type ActiveTasks interface {
 
 // orphanPage bounds how many running tasks one rescue looks at.
 const orphanPage = 500
+
+// orphanClaimTTL is how long one worker's claim on an orphan keeps the
+// others off it: longer than a rescue takes.
+const orphanClaimTTL = time.Minute
 
 // RescueOrphans hands every orphaned sync to its fabric's follow-up sync and
 // returns how many it handed over. An orphan is a running task whose lease
@@ -64,6 +70,20 @@ func (h *SyncHandler) rescue(ctx context.Context, t *asynq.TaskInfo) (bool, erro
 	}
 	if syncrecord.Terminal(rec.State) || rec.CoalescedInto != "" {
 		return false, nil
+	}
+	// A run that still renews the fabric's lock is alive, whatever asynq's
+	// lease says (a worker that lost Redis for a moment); a dead one's lock
+	// runs out within its 15 s lease.
+	holder, err := h.Store.LockHolder(ctx, p.Fabric)
+	if err != nil {
+		return false, err
+	}
+	if strings.HasPrefix(holder, p.SyncID+"/") {
+		return false, nil
+	}
+	// Every worker scans; one hands each orphan over.
+	if first, err := h.Store.ClaimOnce(ctx, "rescue:"+t.ID, orphanClaimTTL); err != nil || !first {
+		return false, err
 	}
 	log := h.Logger.With("sync_id", p.SyncID, "fabric", p.Fabric, "delivery_id", p.DeliveryID, "trigger", string(p.Trigger))
 	err = h.joinFollowUp(ctx, log, p, rec, func(followUp string) string {

@@ -30,13 +30,17 @@ func TestRescueOrphans(t *testing.T) {
 		orphaned    bool
 		trigger     Trigger
 		recordState string // "" for no record yet
+		lockHeld    bool   // its run still renews the fabric lock
+		claimed     bool   // another worker claimed the rescue
 		wantRescued bool
 	}{
-		{"orphaned webhook sync", true, TriggerWebhook, "", true},
-		{"orphaned sync that had started", true, TriggerScheduled, store.StateRunning, true},
-		{"still leased", false, TriggerWebhook, "", false},
-		{"orphaned, but its record has ended", true, TriggerWebhook, store.StateSucceeded, false},
-		{"orphaned pull request check", true, TriggerPullRequest, "", false},
+		{name: "orphaned webhook sync", orphaned: true, trigger: TriggerWebhook, wantRescued: true},
+		{name: "orphaned sync that had started", orphaned: true, trigger: TriggerScheduled, recordState: store.StateRunning, wantRescued: true},
+		{name: "still leased", trigger: TriggerWebhook},
+		{name: "orphaned, but its record has ended", orphaned: true, trigger: TriggerWebhook, recordState: store.StateSucceeded},
+		{name: "orphaned pull request check", orphaned: true, trigger: TriggerPullRequest},
+		{name: "orphaned in asynq, but its run holds the fabric lock", orphaned: true, trigger: TriggerWebhook, lockHeld: true},
+		{name: "orphaned, claimed by another worker", orphaned: true, trigger: TriggerWebhook, claimed: true},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,6 +52,16 @@ func TestRescueOrphans(t *testing.T) {
 			}
 			if tc.recordState != "" {
 				if err := st.PutRecord(ctx, &store.Record{ID: p.SyncID, Fabric: p.Fabric, State: tc.recordState, CreatedAt: p.CreatedAt}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.lockHeld {
+				if got, _, err := st.TryLock(ctx, p.Fabric, p.SyncID+"/run", DefaultLockTTL); err != nil || !got {
+					t.Fatalf("lock: %v %v", got, err)
+				}
+			}
+			if tc.claimed {
+				if _, err := st.ClaimOnce(ctx, "rescue:"+p.SyncID, time.Minute); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -82,6 +96,17 @@ func TestRescueOrphans(t *testing.T) {
 			}
 			if pushed, _ := e.remote.Pushed(); len(pushed) != 1 {
 				t.Fatalf("pushed %v, want the follow-up's one push", pushed)
+			}
+			// asynq's recoverer runs the orphan again later: it finds its
+			// trigger covered and does nothing.
+			if err := e.h.HandleSyncTask(ctx, task); err != nil {
+				t.Fatalf("the orphan run again: %v", err)
+			}
+			if rec := e.record(t, p.SyncID); rec.CoalescedInto != fp.SyncID || len(rec.Warnings) != 1 {
+				t.Fatalf("the orphan's record after its rerun: coalesced into %q, warnings %v", rec.CoalescedInto, rec.Warnings)
+			}
+			if pushed, _ := e.remote.Pushed(); len(pushed) != 1 || len(e.queue.Tasks()) != 1 {
+				t.Fatalf("the orphan's rerun pushed (%v) or queued (%d tasks)", pushed, len(e.queue.Tasks()))
 			}
 		})
 	}

@@ -179,7 +179,9 @@ func (v *prValidation) end(ctx context.Context, err error) error {
 	// A fresh context: the task's may be done, the record must still go.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := v.h.Store.PutRecord(wctx, v.rec); err != nil {
+	if err := v.h.Store.PutRecord(wctx, v.rec); errors.Is(err, store.ErrRecordFinal) {
+		return nil
+	} else if err != nil {
 		return fgderr.Retryable(fgderr.Redis, "write sync record", err)
 	}
 	v.h.Metrics.coalesced(v.rec)

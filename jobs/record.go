@@ -51,7 +51,9 @@ func (h *SyncHandler) markRunning(ctx context.Context, log *slog.Logger, rec *st
 	now := time.Now().UTC()
 	rec.State, rec.StartedAt, rec.FinishedAt, rec.Attempt = store.StateRunning, &now, nil, attempt
 	rec.Stages, rec.Errors, rec.Warnings = nil, nil, nil
-	if err := h.Store.PutRecord(ctx, rec); err != nil {
+	if err := h.Store.PutRecord(ctx, rec); errors.Is(err, store.ErrRecordFinal) {
+		return err
+	} else if err != nil {
 		return fgderr.Retryable(fgderr.Redis, "write sync record", err)
 	}
 	log.Info("sync started", "attempt", rec.Attempt, "repository", fab.Repository, "branch", fab.Branch)
@@ -79,7 +81,10 @@ func (h *SyncHandler) finish(ctx context.Context, log *slog.Logger, rec *store.R
 	// A fresh context: the task's may be done, the record must still go.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := h.Store.PutRecord(wctx, rec); err != nil {
+	if err := h.Store.PutRecord(wctx, rec); errors.Is(err, store.ErrRecordFinal) {
+		log.Info("sync record left as another run of this task ended it", "state_not_written", state)
+		return nil
+	} else if err != nil {
 		log.Error("could not write the sync record", "error", err)
 		return fgderr.Retryable(fgderr.Redis, "write the sync record", err)
 	}
@@ -90,6 +95,11 @@ func (h *SyncHandler) finish(ctx context.Context, log *slog.Logger, rec *store.R
 	}
 	log.Info("sync finished", attrs...)
 	return nil
+}
+
+// ended: the record says the sync succeeded, or that a follow-up covers it.
+func ended(rec *store.Record) bool {
+	return rec.CoalescedInto != "" || rec.State == store.StateSucceeded || rec.State == store.StatePartial
 }
 
 // issueOf turns a failure into the record's error entry.

@@ -64,37 +64,43 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 func (s *Store) recordKey(id string) string     { return s.prefix + "sync:" + id }
 func (s *Store) fabricSyncsKey(f string) string { return s.prefix + "fabric:" + f + ":syncs" }
 
-// putRecordScript sets the record unless that would replace a terminal
-// record with a non-terminal one (ARGV[3] is "1" when the new one is
-// terminal). Two runs of one task happen: across a Redis failover a task
-// can be taken from both lineages, and the run that lost the race must not
-// turn the winner's outcome back into "retrying" or "running".
+// putRecordScript sets the record unless one that succeeded (state
+// succeeded or partial) is there and the new one did not succeed (ARGV[3]
+// is "1" when it did): it answers 0 then. Two runs of one task happen:
+// across a Redis failover a task can be taken from both lineages, and the
+// run that lost the race must not turn the winner's outcome back into
+// "running", "retrying" or "failed". A failed record stays replaceable: a
+// failed sync may be run again (Asynqmon's "run" on an archived task).
 const putRecordScript = `
 local cur = redis.call('GET', KEYS[1])
 if cur and ARGV[3] == '0' then
   local ok, rec = pcall(cjson.decode, cur)
-  if ok and type(rec) == 'table' and (rec.state == 'succeeded' or rec.state == 'partial' or rec.state == 'failed') then
+  if ok and type(rec) == 'table' and (rec.state == 'succeeded' or rec.state == 'partial') then
     return 0
   end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`
 
+// ErrRecordFinal means the sync's record already says it succeeded: another
+// run of the same task finished it. The record was left as it was.
+var ErrRecordFinal = errors.New("the sync already succeeded in another run")
+
 // PutRecord stores a record for RecordTTL and indexes it under its fabric.
-// A terminal record is never replaced by a non-terminal one (see
-// putRecordScript); such a write is dropped without error.
+// A record that succeeded is replaced only by another that succeeded; any
+// other write returns ErrRecordFinal and changes nothing.
 func (s *Store) PutRecord(ctx context.Context, r *Record) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode record: %w", err)
 	}
-	terminal := "0"
-	if syncrecord.Terminal(r.State) {
-		terminal = "1"
+	succeeded := "0"
+	if r.State == StateSucceeded || r.State == StatePartial {
+		succeeded = "1"
 	}
 	idx := s.fabricSyncsKey(r.Fabric)
 	pipe := s.rdb.TxPipeline()
-	pipe.Eval(ctx, putRecordScript, []string{s.recordKey(r.ID)}, b, RecordTTL.Milliseconds(), terminal)
+	put := pipe.Eval(ctx, putRecordScript, []string{s.recordKey(r.ID)}, b, RecordTTL.Milliseconds(), succeeded)
 	pipe.ZAdd(ctx, idx, redis.Z{Score: float64(r.CreatedAt.UnixMilli()), Member: r.ID})
 	pipe.ZRemRangeByScore(ctx, idx, "-inf", fmt.Sprint(time.Now().Add(-RecordTTL).UnixMilli()))
 	pipe.ZRemRangeByRank(ctx, idx, 0, -maxIndexed-1)
@@ -102,7 +108,20 @@ func (s *Store) PutRecord(ctx context.Context, r *Record) error {
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("store record %s: %w", r.ID, err)
 	}
+	if n, _ := put.Int(); n == 0 {
+		return ErrRecordFinal
+	}
 	return nil
+}
+
+// ClaimOnce is true for the first caller that claims key within ttl, false
+// for the others: one worker of many acts on a finding they all make.
+func (s *Store) ClaimOnce(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.prefix+"claim:"+key, 1, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", key, err)
+	}
+	return ok, nil
 }
 
 // GetRecord returns one record, or ErrNotFound.

@@ -209,37 +209,56 @@ func TestRecords(t *testing.T) {
 	}
 }
 
-// TestRecordTerminalIsSticky: a later write replaces a record, except a
-// non-terminal one over a terminal one (two runs of one task, across a
-// failover).
-func TestRecordTerminalIsSticky(t *testing.T) {
+// TestRecordSuccessIsSticky: a later write replaces a record, except over
+// one that succeeded, which only another success replaces (two runs of one
+// task, across a failover); the refused write answers ErrRecordFinal.
+func TestRecordSuccessIsSticky(t *testing.T) {
 	tests := []struct {
 		first, then, want string
+		refused           bool
 	}{
-		{StateQueued, StateRunning, StateRunning},
-		{StateRunning, StateRetrying, StateRetrying},
-		{StateRetrying, StateSucceeded, StateSucceeded},
-		{StateSucceeded, StateRetrying, StateSucceeded},
-		{StateSucceeded, StateRunning, StateSucceeded},
-		{StateFailed, StateRunning, StateFailed},
-		{StatePartial, StateQueued, StatePartial},
-		{StateFailed, StateSucceeded, StateSucceeded},
-		{StateSucceeded, StateFailed, StateFailed},
+		{StateQueued, StateRunning, StateRunning, false},
+		{StateRunning, StateRetrying, StateRetrying, false},
+		{StateRetrying, StateSucceeded, StateSucceeded, false},
+		{StateSucceeded, StateRetrying, StateSucceeded, true},
+		{StateSucceeded, StateRunning, StateSucceeded, true},
+		{StateSucceeded, StateFailed, StateSucceeded, true},
+		{StatePartial, StateQueued, StatePartial, true},
+		{StatePartial, StateSucceeded, StateSucceeded, false},
+		{StateFailed, StateRunning, StateRunning, false},
+		{StateFailed, StateSucceeded, StateSucceeded, false},
 	}
 	s := newStore(t)
 	ctx := context.Background()
 	for i, tc := range tests {
 		t.Run(tc.first+" then "+tc.then, func(t *testing.T) {
 			id := fmt.Sprintf("sticky-%d", i)
-			for _, state := range []string{tc.first, tc.then} {
-				if err := s.PutRecord(ctx, &Record{ID: id, Fabric: "dc1", State: state, CreatedAt: time.Now()}); err != nil {
-					t.Fatal(err)
-				}
+			if err := s.PutRecord(ctx, &Record{ID: id, Fabric: "dc1", State: tc.first, CreatedAt: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			err := s.PutRecord(ctx, &Record{ID: id, Fabric: "dc1", State: tc.then, CreatedAt: time.Now()})
+			if errors.Is(err, ErrRecordFinal) != tc.refused || (err != nil && !errors.Is(err, ErrRecordFinal)) {
+				t.Fatalf("second write: %v, want refused: %v", err, tc.refused)
 			}
 			r, err := s.GetRecord(ctx, id)
 			if err != nil || r.State != tc.want {
 				t.Fatalf("record %+v %v, want state %s", r, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestClaimOnce: the first claim of a key wins until its time runs out.
+func TestClaimOnce(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	for i, want := range []bool{true, false, false} {
+		got, err := s.ClaimOnce(ctx, "rescue:task-1", time.Minute)
+		if err != nil || got != want {
+			t.Fatalf("claim %d: %v %v, want %v", i, got, err, want)
+		}
+	}
+	if got, err := s.ClaimOnce(ctx, "rescue:task-2", time.Minute); err != nil || !got {
+		t.Fatalf("another key: %v %v", got, err)
 	}
 }
