@@ -13,7 +13,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/fgderr"
+	"github.com/githedgehog/fgd-sync/jobs"
 	"github.com/githedgehog/fgd-sync/redisconn"
 )
 
@@ -54,6 +56,21 @@ type ackClient struct {
 	queue *asynq.Client
 	dials atomic.Int64
 	addr  atomic.Value // string: under Sentinel, the master last dialled
+}
+
+// enqueuer is how the process enqueues tasks: through the replicated queue
+// when HEDGEHOG_FGD_REDIS_MIN_REPLICAS asks for it (and Redis is not the
+// embedded one, which has no replicas), else straight. Close it when done.
+func (p *Process) enqueuer() (q jobs.Enqueuer, replicated bool, closeQueue func()) {
+	cfg := p.Config
+	if cfg.RedisMinReplicas > 0 && p.Redis.Embedded != nil {
+		p.Log.Warn("the embedded Redis has no replicas: " + config.VarRedisMinReplicas + " is ignored")
+	}
+	if cfg.RedisMinReplicas == 0 || p.Redis.Embedded != nil {
+		return asynq.NewClientFromRedisClient(p.Redis.Client), false, func() {}
+	}
+	rq := newReplicatedQueue(p.Redis.Conn, cfg.RedisMinReplicas, cfg.RedisWaitTimeout)
+	return rq, true, rq.Close
 }
 
 func newReplicatedQueue(conn *redisconn.Conn, minReplicas int, timeout time.Duration) *replicatedQueue {

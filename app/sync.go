@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/github"
 	"github.com/githedgehog/fgd-sync/github/gitcache"
@@ -18,7 +16,9 @@ import (
 // newSyncHandler wires the sync job: the fabric registry, the Redis store,
 // the repository cache, the GitHub API and the CRD bundle. It is the only
 // place a jobs.SyncHandler is built.
-func newSyncHandler(p *Process, m *Metrics) (*jobs.SyncHandler, error) {
+// Follow-up syncs go through queue: the replicated one when asked, so that
+// a record never points to a follow-up that a failover dropped.
+func newSyncHandler(p *Process, m *Metrics, queue jobs.Enqueuer) (*jobs.SyncHandler, error) {
 	cfg := p.Config
 	bundle, err := ingestion.LoadBundle()
 	if err != nil {
@@ -40,7 +40,7 @@ func newSyncHandler(p *Process, m *Metrics) (*jobs.SyncHandler, error) {
 			Author:  gitcache.Author{Name: cfg.GitAuthorName, Email: cfg.GitAuthorEmail},
 			Allowed: cfg.GitAllowedURLs, MaxCheckoutBytes: cfg.MaxCheckoutBytes, MaxCheckoutFiles: cfg.MaxCheckoutFiles}},
 		Reporters: jobs.GitHubReporters{Credentials: creds},
-		Queue:     asynq.NewClientFromRedisClient(p.Redis.Client),
+		Queue:     queue,
 		Bundle:    bundle,
 		APIURL:    cfg.GitHubAPIURL,
 		Timeout:   cfg.SyncTimeout,

@@ -8,7 +8,6 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
 
-	"github.com/githedgehog/fgd-sync/config"
 	"github.com/githedgehog/fgd-sync/github"
 	"github.com/githedgehog/fgd-sync/handlers"
 	"github.com/githedgehog/fgd-sync/registry"
@@ -33,17 +32,11 @@ func NewWebhook(p *Process, metrics *Metrics) (*Webhook, error) {
 	}
 	cfg, log := p.Config, p.Log
 	w := &Webhook{}
-	var queue handlers.TaskEnqueuer = asynq.NewClientFromRedisClient(p.Redis.Client)
+	queue, replicated, closeQueue := p.enqueuer()
+	w.close = append(w.close, closeQueue)
 	enqueueTimeout := handlers.DefaultEnqueueTimeout
-	if cfg.RedisMinReplicas > 0 {
-		if p.Redis.Embedded != nil {
-			log.Warn("the embedded Redis has no replicas: " + config.VarRedisMinReplicas + " is ignored")
-		} else {
-			rq := newReplicatedQueue(p.Redis.Conn, cfg.RedisMinReplicas, cfg.RedisWaitTimeout)
-			w.close = append(w.close, rq.Close)
-			queue = rq
-			enqueueTimeout += cfg.RedisWaitTimeout
-		}
+	if replicated {
+		enqueueTimeout += cfg.RedisWaitTimeout
 	}
 	ping := handlers.RedisPinger(func(ctx context.Context) error { return p.Redis.Client.Ping(ctx).Err() })
 

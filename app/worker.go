@@ -43,6 +43,8 @@ type Worker struct {
 	metrics *Metrics
 	ln      net.Listener // the health and metrics listener; nil for none
 	serving atomic.Bool  // /healthz answers 200 while tasks are being taken
+
+	closeQueue func() // the follow-ups' queue, closed when Run returns
 }
 
 // NewWorker wires a worker on p, its metrics on metrics. It listens on
@@ -51,16 +53,19 @@ func NewWorker(p *Process, metrics *Metrics) (*Worker, error) {
 	if err := metrics.CollectQueues(p.Redis.Client); err != nil {
 		return nil, err
 	}
-	sync, err := newSyncHandler(p, metrics)
+	queue, _, closeQueue := p.enqueuer()
+	sync, err := newSyncHandler(p, metrics, queue)
 	if err != nil {
+		closeQueue()
 		return nil, err
 	}
 	w := &Worker{
-		p: p, log: p.Log, sync: sync, metrics: metrics,
+		p: p, log: p.Log, sync: sync, metrics: metrics, closeQueue: closeQueue,
 		health: jobs.NewHealthHandler(p.Log, pinger{p.Redis}, asynq.NewInspectorFromRedisClient(p.Redis.Client), jobs.DefaultQueue, metrics.Registry.Registry),
 	}
 	if addr := p.Config.WorkerMetricsAddr; addr != "" {
 		if w.ln, err = net.Listen("tcp", addr); err != nil {
+			closeQueue()
 			return nil, &config.Error{Var: config.VarWorkerMetricsAddr, Msg: fmt.Sprintf("cannot listen on %s: %v", addr, err)}
 		}
 	}
@@ -92,6 +97,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.ln != nil {
 		defer w.ln.Close() // already closed when serveHealth ran; not when start-up failed
 	}
+	defer w.closeQueue()
 	cfg := w.p.Config
 	shutdown := cfg.ShutdownTimeout
 	if shutdown <= 0 {

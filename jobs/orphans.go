@@ -21,8 +21,9 @@ type ActiveTasks interface {
 const orphanPage = 500
 
 // orphanClaimTTL is how long one worker's claim on an orphan keeps the
-// others off it: longer than a rescue takes.
-const orphanClaimTTL = time.Minute
+// others off it: far longer than a rescue takes (a few Redis round trips),
+// short enough that a rescue that failed is tried again soon.
+const orphanClaimTTL = 20 * time.Second
 
 // RescueOrphans hands every orphaned sync to its fabric's follow-up sync and
 // returns how many it handed over. An orphan is a running task whose lease
