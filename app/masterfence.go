@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -325,55 +324,6 @@ func (f *masterFence) askSentinel(ctx context.Context, sc *redis.SentinelClient)
 		v.down[addr] = heldDown(r["flags"])
 	}
 	return v
-}
-
-// newestMaster asks every Sentinel at once for the master and returns the
-// address in the newest configuration (the highest config-epoch). After a
-// failover the leader Sentinel names the new master at once; the others
-// learn it from its hello messages, up to two seconds later, and meanwhile
-// name the old one.
-func (f *masterFence) newestMaster(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*fenceTimeout)
-	defer cancel()
-	type answer struct {
-		addr  string
-		epoch int64
-		err   error
-	}
-	answers := make([]answer, len(f.sentinels))
-	var wg sync.WaitGroup
-	for i, sc := range f.sentinels {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m, err := sc.Master(ctx, f.master).Result()
-			if err != nil {
-				answers[i].err = err
-				return
-			}
-			epoch, err := strconv.ParseInt(m["config-epoch"], 10, 64)
-			if err != nil || m["ip"] == "" || m["port"] == "" {
-				answers[i].err = fmt.Errorf("SENTINEL MASTER answered %v", m)
-				return
-			}
-			answers[i] = answer{addr: net.JoinHostPort(m["ip"], m["port"]), epoch: epoch}
-		}()
-	}
-	wg.Wait()
-	best := answer{epoch: -1}
-	var errs []error
-	for _, a := range answers {
-		switch {
-		case a.err != nil:
-			errs = append(errs, a.err)
-		case a.epoch > best.epoch:
-			best = a
-		}
-	}
-	if best.addr == "" {
-		return "", fmt.Errorf("no Sentinel named the master: %w", errors.Join(errs...))
-	}
-	return best.addr, nil
 }
 
 // heldDown: the Sentinel holds the replica to be down. ("disconnected" is

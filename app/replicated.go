@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -210,7 +209,7 @@ func (q *replicatedQueue) newClient() *ackClient {
 	c := &ackClient{}
 	if o.MasterName != "" {
 		fo := o.Failover()
-		fo.Dialer = masterDialer(fo, &c.addr, q.fence)
+		fo.Dialer = masterDialer(fo, &c.addr)
 		c.rdb = redis.NewFailoverClient(fo)
 	} else {
 		c.rdb = redis.NewClient(o.Simple())
@@ -246,20 +245,11 @@ func (d dialCounter) DialHook(next redis.DialHook) redis.DialHook {
 	}
 }
 
-// masterDialer dials the master and keeps its address, as Sentinel spells
-// it, for the failover fence. go-redis names the master one Sentinel knows;
-// the fence asks them all for the newest, so that a connection made just
-// after a failover goes to the new master rather than to the dead one that
-// a Sentinel not yet told still names. It dials as go-redis does.
-func masterDialer(fo *redis.FailoverOptions, addr *atomic.Value, fence *masterFence) func(ctx context.Context, network, address string) (net.Conn, error) {
+// masterDialer dials the master that Sentinel named and keeps its address,
+// as Sentinel spells it, for the failover fence. It dials as go-redis does.
+func masterDialer(fo *redis.FailoverOptions, addr *atomic.Value) func(ctx context.Context, network, address string) (net.Conn, error) {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
-		// go-redis dials the Sentinels through this dialer too.
-		if !slices.Contains(fo.SentinelAddrs, address) {
-			if newest, err := fence.newestMaster(ctx); err == nil {
-				address = newest
-			}
-			addr.Store(address)
-		}
+		addr.Store(address)
 		d := &net.Dialer{Timeout: fo.DialTimeout, KeepAlive: 30 * time.Second}
 		if fo.TLSConfig == nil {
 			return d.DialContext(ctx, network, address)
