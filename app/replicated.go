@@ -102,7 +102,16 @@ func (q *replicatedQueue) EnqueueContext(ctx context.Context, task *asynq.Task, 
 	defer func() { q.idle <- c }()
 
 	info, wrote, exists, err := q.enqueueOnce(ctx, c, task, opts...)
-	if errors.Is(err, errConnectionLost) && ctx.Err() == nil {
+	for pause := retryPause; errors.Is(err, errConnectionLost) && q.roomForAnotherTry(ctx, pause); pause *= 2 {
+		// Right after a failover some Sentinels still name the old master
+		// for a second or two: wait a little, then dial again.
+		if pause > retryPause {
+			select {
+			case <-time.After(pause / 2):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 		var again *asynq.TaskInfo
 		var wroteAgain bool
 		again, wroteAgain, exists, err = q.enqueueOnce(ctx, c, task, opts...)
@@ -120,6 +129,19 @@ func (q *replicatedQueue) EnqueueContext(ctx context.Context, task *asynq.Task, 
 	// A task found on the second try that the first try wrote is this
 	// delivery's own, not a redelivery's.
 	return info, nil
+}
+
+// retryPause is the first pause between tries that failed with their
+// connection; it doubles each time.
+const retryPause = 100 * time.Millisecond
+
+// roomForAnotherTry: ctx leaves time for a pause, a try and its WAIT.
+func (q *replicatedQueue) roomForAnotherTry(ctx context.Context, pause time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return pause <= 4*retryPause // three more tries
+	}
+	return ctx.Err() == nil && time.Until(dl) > pause+q.timeout
 }
 
 // errConnectionLost marks a try that failed with its connection.
