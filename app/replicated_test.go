@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,14 +114,19 @@ func BenchmarkWebhookReplicatedAck(b *testing.B) {
 	g := redisgroup.Start(b, redisgroup.Options{Replicas: 1, Sentinels: 3, AOF: true})
 	w := newWorld(b, g.MasterURL(0), "0")
 	head := w.git.Head("main")
-	body, _ := json.Marshal(&gh.PushEvent{
-		Ref: gh.String("refs/heads/main"), Before: gh.String(strings.Repeat("0", 40)), After: gh.String(head),
-		Repo:    &gh.PushEventRepository{FullName: gh.String(repository)},
-		Commits: []*gh.HeadCommit{{ID: gh.String(head), Added: []string{"raw/vpc.yaml"}}}, Size: gh.Int(1),
-	})
-	mac := hmac.New(sha256.New, []byte(webhookSecret))
-	mac.Write(body)
-	sig := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	// Pushes are de-duplicated on (ref, before, after): each delivery is
+	// its own push, with its own before.
+	signedPush := func(delivery string) ([]byte, string) {
+		before := sha1.Sum([]byte(delivery))
+		body, _ := json.Marshal(&gh.PushEvent{
+			Ref: gh.String("refs/heads/main"), Before: gh.String(hex.EncodeToString(before[:])), After: gh.String(head),
+			Repo:    &gh.PushEventRepository{FullName: gh.String(repository)},
+			Commits: []*gh.HeadCommit{{ID: gh.String(head), Added: []string{"raw/vpc.yaml"}}}, Size: gh.Int(1),
+		})
+		mac := hmac.New(sha256.New, []byte(webhookSecret))
+		mac.Write(body)
+		return body, "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}}
 	cases := []struct {
 		name     string
@@ -144,10 +148,12 @@ func BenchmarkWebhookReplicatedAck(b *testing.B) {
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
+					delivery := fmt.Sprintf("%s-%d", prefix, n.Add(1))
+					body, sig := signedPush(delivery)
 					req, _ := http.NewRequest(http.MethodPost, public.URL+"/webhooks/github", bytes.NewReader(body))
 					req.Header.Set("Content-Type", "application/json")
 					req.Header.Set("X-GitHub-Event", "push")
-					req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("%s-%d", prefix, n.Add(1)))
+					req.Header.Set("X-GitHub-Delivery", delivery)
 					req.Header.Set("X-Hub-Signature-256", sig)
 					resp, err := client.Do(req)
 					if err != nil {
