@@ -208,10 +208,10 @@ func TestReplicatedAcknowledgementThroughPromotion(t *testing.T) {
 	}{
 		{name: "every replica follows the master", delivery: "p-1", status: http.StatusAccepted},
 		{name: "one replica promoted, the other still following", before: func() error {
-			return promoted.SlaveOf(ctx, "NO", "ONE").Err()
+			return promoted.ReplicaOf(ctx, "NO", "ONE").Err()
 		}, delivery: "p-2", status: http.StatusServiceUnavailable, code: "FGD_5003"},
 		{name: "the promoted replica follows the master again", before: func() error {
-			return promoted.SlaveOf(ctx, "127.0.0.1", fmt.Sprint(g.Master.Port)).Err()
+			return promoted.ReplicaOf(ctx, "127.0.0.1", fmt.Sprint(g.Master.Port)).Err()
 		}, delivery: "p-2", status: http.StatusOK, redeliver: true},
 	}
 	for _, s := range steps {
