@@ -125,3 +125,38 @@ func BenchmarkLoadBundle(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidateFiles is fgdctl validate's work on the corpus as one
+// file, with every rule on: the lean plan, which drops each document once
+// checked. docs/cpu-s as in BenchmarkIngest.
+func BenchmarkValidateFiles(b *testing.B) {
+	var one bytes.Buffer
+	files := benchcorpus.Files(benchcorpus.Copies)
+	for _, n := range sortedKeys(files) {
+		one.WriteString("---\n")
+		one.Write(files[n])
+	}
+	cfg, issue := ParseFabricConfig(benchcorpus.FabricConfigYAML(benchcorpus.Copies))
+	if issue != nil {
+		b.Fatalf("fabric config: %+v", issue)
+	}
+	bundle := testBundle(b)
+	docs := benchcorpus.Copies * benchcorpus.DocumentsPerCopy
+	b.SetBytes(int64(one.Len()))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start, cpu := time.Now(), processCPU()
+	for i := 0; i < b.N; i++ {
+		p, err := ValidateFiles(map[string][]byte{"corpus.yaml": one.Bytes()}, Options{Bundle: bundle, FabricConfig: cfg})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(p.Errors) != 0 || p.Counts.ResourcesCreated != docs {
+			b.Fatalf("%d resources of %d, errors %v", p.Counts.ResourcesCreated, docs, p.Errors[:min(3, len(p.Errors))])
+		}
+	}
+	b.ReportMetric(float64(docs*b.N)/time.Since(start).Seconds(), "docs/s")
+	if used := processCPU() - cpu; used > 0 {
+		b.ReportMetric(float64(docs*b.N)/used.Seconds(), "docs/cpu-s")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -73,55 +74,19 @@ func LoadBundleFS(fsys fs.FS) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each CRD is read and compiled on its own, on every core: the schemas
+	// do not refer to one another, and the CLI pays for this at every
+	// start. The errors are reported as one pass in name order would.
+	loaded := make([]loadedCRD, len(names))
+	inParallel(runtime.GOMAXPROCS(0), len(names), func() func(int) {
+		return func(i int) { loaded[i] = loadCRD(fsys, names[i]) }
+	})
 	b := &Bundle{byGroup: map[string]map[string]*CRD{}, byKind: map[string]*CRD{}}
-	compiler := jsonschema.NewCompiler()
-	compiler.DefaultDraft(jsonschema.Draft4) // OpenAPI 3.0 schemas follow draft 4 (boolean exclusiveMinimum)
-	for _, f := range apiServerFormats() {
-		compiler.RegisterFormat(f)
-	}
-	type pending struct {
-		crd     *CRD
-		version string
-		url     string
-	}
-	var todo []pending
-	for _, name := range names {
-		raw, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
+	for i, l := range loaded {
+		if l.err != nil {
+			return nil, l.err
 		}
-		var f crdFile
-		if err := yaml.Unmarshal(raw, &f); err != nil {
-			return nil, fmt.Errorf("CRD %s: %w", name, err)
-		}
-		if f.Kind != "CustomResourceDefinition" || f.Spec.Group == "" || f.Spec.Names.Kind == "" || f.Spec.Names.Plural == "" {
-			return nil, fmt.Errorf("CRD %s: not a CustomResourceDefinition with group, kind and plural", name)
-		}
-		crd := &CRD{Group: f.Spec.Group, Kind: f.Spec.Names.Kind, ListKind: f.Spec.Names.ListKind, Plural: f.Spec.Names.Plural,
-			Versions: map[string]*jsonschema.Schema{}}
-		if crd.ListKind == "" {
-			crd.ListKind = crd.Kind + "List"
-		}
-		for _, v := range f.Spec.Versions {
-			if !v.Served {
-				continue
-			}
-			schema := v.Schema.OpenAPIV3Schema
-			if schema == nil {
-				schema = map[string]any{"type": "object"}
-			}
-			url := fmt.Sprintf("crd://%s/%s/%s", crd.Group, v.Name, crd.Kind)
-			// Round-trip through JSON so the compiler sees json.Number and
-			// plain maps, as it does for documents.
-			converted, err := roundTripJSON(toJSONSchema(schema, true))
-			if err != nil {
-				return nil, err
-			}
-			if err := compiler.AddResource(url, converted); err != nil {
-				return nil, fmt.Errorf("CRD %s version %s: %w", name, v.Name, err)
-			}
-			todo = append(todo, pending{crd, v.Name, url})
-		}
+		crd, name := l.crd, names[i]
 		if b.byGroup[crd.Group] == nil {
 			b.byGroup[crd.Group] = map[string]*CRD{}
 		}
@@ -137,12 +102,10 @@ func LoadBundleFS(fsys fs.FS) (*Bundle, error) {
 			b.byKind[k] = crd
 		}
 	}
-	for _, p := range todo {
-		s, err := compiler.Compile(p.url)
-		if err != nil {
-			return nil, fmt.Errorf("compile schema of %s %s: %w", p.crd.Kind, p.version, err)
+	for _, l := range loaded {
+		if l.compileErr != nil {
+			return nil, l.compileErr
 		}
-		p.crd.Versions[p.version] = s
 	}
 	sort.Slice(b.kinds, func(i, j int) bool { return b.kinds[i].Kind < b.kinds[j].Kind })
 	seen := map[string]string{}
@@ -153,6 +116,69 @@ func LoadBundleFS(fsys fs.FS) (*Bundle, error) {
 		seen[c.Plural] = c.Kind
 	}
 	return b, nil
+}
+
+// loadedCRD is one CRD file read and compiled, or why not: err for the
+// file itself, compileErr for a schema that does not compile (reported
+// after every file's own errors).
+type loadedCRD struct {
+	crd             *CRD
+	err, compileErr error
+}
+
+// loadCRD reads and compiles the CRD file name of fsys, with a compiler of
+// its own.
+func loadCRD(fsys fs.FS, name string) loadedCRD {
+	raw, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return loadedCRD{err: err}
+	}
+	var f crdFile
+	if err := yaml.Unmarshal(raw, &f); err != nil {
+		return loadedCRD{err: fmt.Errorf("CRD %s: %w", name, err)}
+	}
+	if f.Kind != "CustomResourceDefinition" || f.Spec.Group == "" || f.Spec.Names.Kind == "" || f.Spec.Names.Plural == "" {
+		return loadedCRD{err: fmt.Errorf("CRD %s: not a CustomResourceDefinition with group, kind and plural", name)}
+	}
+	crd := &CRD{Group: f.Spec.Group, Kind: f.Spec.Names.Kind, ListKind: f.Spec.Names.ListKind, Plural: f.Spec.Names.Plural,
+		Versions: map[string]*jsonschema.Schema{}}
+	if crd.ListKind == "" {
+		crd.ListKind = crd.Kind + "List"
+	}
+	compiler := jsonschema.NewCompiler()
+	compiler.DefaultDraft(jsonschema.Draft4) // OpenAPI 3.0 schemas follow draft 4 (boolean exclusiveMinimum)
+	for _, f := range apiServerFormats() {
+		compiler.RegisterFormat(f)
+	}
+	var versions, urls []string
+	for _, v := range f.Spec.Versions {
+		if !v.Served {
+			continue
+		}
+		schema := v.Schema.OpenAPIV3Schema
+		if schema == nil {
+			schema = map[string]any{"type": "object"}
+		}
+		url := fmt.Sprintf("crd://%s/%s/%s", crd.Group, v.Name, crd.Kind)
+		// Round-trip through JSON so the compiler sees json.Number and
+		// plain maps, as it does for documents.
+		converted, err := roundTripJSON(toJSONSchema(schema, true))
+		if err != nil {
+			return loadedCRD{err: err}
+		}
+		if err := compiler.AddResource(url, converted); err != nil {
+			return loadedCRD{err: fmt.Errorf("CRD %s version %s: %w", name, v.Name, err)}
+		}
+		versions, urls = append(versions, v.Name), append(urls, url)
+	}
+	for i, url := range urls {
+		s, err := compiler.Compile(url)
+		if err != nil {
+			return loadedCRD{crd: crd, compileErr: fmt.Errorf("compile schema of %s %s: %w", crd.Kind, versions[i], err)}
+		}
+		crd.Versions[versions[i]] = s
+	}
+	return loadedCRD{crd: crd}
 }
 
 func roundTripJSON(v any) (any, error) {

@@ -3,12 +3,14 @@ package ingestion
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
 )
 
@@ -98,4 +100,45 @@ func FuzzDecodeYAMLLikeKubectl(f *testing.F) {
 			t.Fatalf("got %#v, want %#v for %q", got, want, data)
 		}
 	})
+}
+
+// TestDecodeYAMLFastPath: the MapSlice path of decodeYAML gives what the
+// exact path gives, errors included, on documents made to tell them
+// apart: merge keys however spelled, keys given twice or as maps and
+// lists, and maps nested in lists.
+func TestDecodeYAMLFastPath(t *testing.T) {
+	exact := func(data []byte) (any, error) {
+		var v any
+		if err := yamlv2.UnmarshalStrict(data, &v); err != nil {
+			return nil, err
+		}
+		return jsonValue(v)
+	}
+	docs := []string{
+		"a: 1\nb: [x, {c: 2, d: [3, {e: f}]}]\n",
+		"base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n",
+		"base: &b {x: 1}\nm:\n  !!merge \"\\x3c\\x3c\": *b\n",
+		"base: &b {x: 1}\nm:\n  !<tag:yaml.org,2002:merge> x: *b\n",
+		"base: &b {x: 1}\nm:\n  !!m%65rge x: *b\n",
+		"%TAG !m! tag:yaml.org,2002:mer\n---\nbase: &b {x: 1}\nm:\n  !m!ge x: *b\n",
+		"dup: 1\ndup: 2\n",
+		"n: {a: 1, a: 2}\n",
+		"? [a, b]\n: list key\n",
+		"? {a: b}\n: map key\n",
+		"{}\n",
+		"~\n",
+		"scalar\n",
+		"- a\n- {b: c}\n",
+		"a: &x {b: c}\nd: *x\n",
+		"a: .nan\n.nan: b\n",
+		"k: [unclosed\n",
+		"",
+	}
+	for _, d := range docs {
+		want, wantErr := exact([]byte(d))
+		got, gotErr := decodeYAML([]byte(d))
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Errorf("%q: decodeYAML = %#v, %v; the exact path gives %#v, %v", d, got, gotErr, want, wantErr)
+		}
+	}
 }

@@ -2,7 +2,6 @@ package ingestion
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,7 +47,7 @@ type resource struct {
 	namespace  string
 	name       string
 	object     map[string]any // nil from a lean parser
-	content    []byte         // normalized YAML; from a lean parser, its SHA-256 (only compared)
+	content    []byte         // normalized YAML; from a lean parser, nil until fingerprint takes its SHA-256 (only compared)
 	path       string         // canonical managed path
 	file       string         // the file it came from
 	line       int
@@ -77,7 +76,7 @@ type parser struct {
 	// lean keeps of each resource only what the plan's checks need (see
 	// Options.lean and summary.go), for a plan that is never applied.
 	lean bool
-	buf  []byte // the fingerprint's scratch encoding, reused
+	buf  []byte // the cross view's scratch encoding, reused
 }
 
 func newParser(b *Bundle, namespace string, cfg *rules.FabricConfig, lean bool) *parser {
@@ -85,9 +84,7 @@ func newParser(b *Bundle, namespace string, cfg *rules.FabricConfig, lean bool) 
 }
 
 var (
-	dns1123Subdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
-	dns1123Label     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	yamlErrLine      = regexp.MustCompile(`line (\d+)`)
+	yamlErrLine = regexp.MustCompile(`line (\d+)`)
 )
 
 // serverFields are the metadata fields that the API server sets; they never
@@ -201,12 +198,81 @@ func (p *parser) parseList(d *document, file string, c chunk, m map[string]any) 
 // gives with UseNumber. It converts in one pass what sigs.k8s.io/yaml's
 // YAMLToJSONStrict followed by a JSON decode would give, without writing and
 // reading the JSON text: TestDecodeYAMLLikeKubectl holds the two equal.
+//
+// A document that is a map, the usual case, is first decoded as a
+// yaml.MapSlice, which yaml.v2 builds without a map per mapping and without
+// reflection on maps; a third of the decoding's time went there. That path
+// checks nothing yaml.v2's strict mode checks, so anything it could
+// decode differently falls back to the exact path: a merge key, a key
+// given twice, a key that is a map or a list, and any error. A merge key
+// is a plain << or a scalar tagged merge (!!merge, a verbatim tag, or one
+// spelled with %-escapes or through a %TAG directive): a document with
+// "<<", "merge" or "%" anywhere takes the exact path.
 func decodeYAML(data []byte) (any, error) {
+	if !bytes.Contains(data, []byte("<<")) && !bytes.Contains(data, []byte("merge")) && bytes.IndexByte(data, '%') < 0 {
+		var ms yamlv2.MapSlice
+		if err := yamlv2.UnmarshalStrict(data, &ms); err == nil && ms != nil {
+			if v, ok := jsonMapSlice(ms); ok {
+				return v, nil
+			}
+		}
+	}
 	var v any
 	if err := yamlv2.UnmarshalStrict(data, &v); err != nil {
 		return nil, err
 	}
 	return jsonValue(v)
+}
+
+// jsonMapSlice is jsonValue of the map ms would be, or false where
+// decoding into a map could differ: a key given twice (strict mode's
+// error), a key that is a map or a list (yaml.v2's invalid map key), or a
+// value jsonValue refuses.
+func jsonMapSlice(ms yamlv2.MapSlice) (map[string]any, bool) {
+	out := make(map[string]any, len(ms))
+	for i, it := range ms {
+		switch it.Key.(type) {
+		case yamlv2.MapSlice, []any, map[any]any:
+			return nil, false
+		}
+		for _, prev := range ms[:i] {
+			if prev.Key == it.Key { // keys as yaml.v2's map compares them
+				return nil, false
+			}
+		}
+		key, err := jsonKey(it.Key)
+		if err != nil {
+			return nil, false
+		}
+		v, ok := jsonSliceValue(it.Value)
+		if !ok {
+			return nil, false
+		}
+		out[key] = v
+	}
+	return out, true
+}
+
+// jsonSliceValue is jsonValue for what decoding into a yaml.MapSlice
+// gives: maps as MapSlices.
+func jsonSliceValue(v any) (any, bool) {
+	switch x := v.(type) {
+	case yamlv2.MapSlice:
+		return jsonMapSlice(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			var ok bool
+			if out[i], ok = jsonSliceValue(e); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	case map[any]any:
+		return nil, false // not from a MapSlice decoding
+	}
+	out, err := jsonValue(v)
+	return out, err == nil
 }
 
 // jsonValue turns a yaml.v2 value into its JSON form: string keys (as
@@ -419,7 +485,7 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 		return fail(fgderr.SchemaValidation, []string{"metadata", "name"}, "metadata.name is required")
 	case strings.Contains(name, "/") || strings.Contains(name, "..") || strings.Contains(name, `\`):
 		return fail(fgderr.PathEscape, []string{"metadata", "name"}, "metadata.name %q would place the file outside its folder; use a DNS-1123 name such as %q", name, "my-vpc")
-	case len(name) > 253 || !dns1123Subdomain.MatchString(name):
+	case len(name) > 253 || !rules.IsDNS1123Subdomain(name):
 		return fail(fgderr.SchemaValidation, []string{"metadata", "name"}, "metadata.name %q is not a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)", name)
 	}
 	namespace := p.namespace
@@ -428,7 +494,7 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 		if strings.Contains(ns, "/") || strings.Contains(ns, "..") {
 			return fail(fgderr.PathEscape, []string{"metadata", "namespace"}, "metadata.namespace %q would place the file outside its folder", ns)
 		}
-		if len(ns) > 63 || !dns1123Label.MatchString(ns) {
+		if len(ns) > 63 || !rules.IsDNS1123Label(ns) {
 			return fail(fgderr.SchemaValidation, []string{"metadata", "namespace"}, "metadata.namespace %v is not a DNS-1123 label", v)
 		}
 		namespace = ns
@@ -481,9 +547,10 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 		return nil, issues
 	}
 	if p.lean {
-		// Its content is the fingerprint leanSchema took; the local rules
-		// have seen the whole object, the rules across resources need only
-		// its spec, which is kept encoded until they run.
+		// Its content is taken only if another document defines it too
+		// (fingerprint); the local rules have seen the whole object, the
+		// rules across resources need only its spec, which is kept encoded
+		// until they run.
 		r.keepCrossView(&p.buf)
 		return r, nil
 	}
@@ -497,8 +564,9 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 
 // leanSchema is the schema check of resource for a lean parser: the same
 // findings as validateSchema, without holding the document twice. The
-// content is only compared, never written, so it is a fingerprint of the
-// normalized document (taken before the defaults). A document that passes
+// content is only compared, never written: it is a fingerprint of the
+// normalized document, taken only when another document defines the same
+// resource (see fingerprint). A document that passes
 // as written needs no defaulted copy for the schema: the defaults are
 // applied to it in place, and it becomes the rules' object. Only a document
 // that fails as written is copied, to judge the defaults' excuses exactly
@@ -506,16 +574,6 @@ func (p *parser) resource(file string, c chunk, m map[string]any, prefix []strin
 func (p *parser) leanSchema(r *resource, file string, schema *jsonschema.Schema, at func([]string) (int, string)) []Issue {
 	m := r.object
 	r.object = nil
-	var ok bool
-	if p.buf, ok = appendValue(p.buf[:0], m); ok {
-		sum := sha256.Sum256(p.buf)
-		r.content = sum[:]
-	} else if r.content, ok = marshalFingerprint(m); !ok {
-		// Cannot happen for a decoded document; the written YAML would
-		// fail the same way, and fail is what the full parser reports.
-		line, _ := at(nil)
-		return []Issue{{Code: fgderr.InvalidYAML, File: file, Line: line, Message: "cannot serialize the normalized document"}}
-	}
 	if schema.Validate(m) == nil {
 		r.rules.Obj = m
 		rules.Default(r.rules)

@@ -2,9 +2,10 @@ package ingestion
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
-	"regexp"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/githedgehog/fgd-sync/fgderr"
@@ -25,12 +26,18 @@ import (
 //     plan's warnings.
 func (b *builder) checkIntegrity() {
 	if b.opts.lean {
+		// Every raw resource's spec is decoded before the rules run, one
+		// resource per call, on every core.
 		raw, _ := b.claims(false)
+		var toDecode []*resource
 		for _, cs := range raw {
 			for _, c := range cs {
-				c.res.materialize()
+				toDecode = append(toDecode, c.res)
 			}
 		}
+		inParallel(b.opts.Workers, len(toDecode), func() func(int) {
+			return func(i int) { toDecode[i].materialize() }
+		})
 	}
 	for {
 		raw, managed := b.claims(false)
@@ -41,15 +48,21 @@ func (b *builder) checkIntegrity() {
 			objs[i] = current[id][0].res.rules
 		}
 		set := rules.NewSet(objs)
+		// The rules of each object read the set and nothing else: they run
+		// on every core, and their findings are gathered in id order.
+		cross := make([][]rules.Finding, len(ids))
+		inParallel(b.opts.Workers, len(ids), func() func(int) {
+			return func(i int) { cross[i] = set.Cross(objs[i], b.cfg) }
+		})
 		var managedErrors []Issue
 		var warnings []refFinding
 		rejected := false
-		for _, id := range ids {
+		for i, id := range ids {
 			cs := current[id]
 			r := cs[0].res
-			fs := set.Cross(r.rules, b.cfg)
+			fs := cross[i]
 			fromRaw := !strings.HasPrefix(cs[0].file.entry.path, ManagedDir+"/")
-			if old, ok := managed[id]; ok && fromRaw && !bytes.Equal(old[0].res.content, r.content) {
+			if old, ok := managed[id]; ok && fromRaw && !bytes.Equal(old[0].res.fingerprint(), r.fingerprint()) {
 				fs = append(fs, rules.Update(old[0].res.rules, r.rules, set)...)
 			}
 			for _, f := range fs {
@@ -82,27 +95,53 @@ type refFinding struct {
 	f   rules.Finding
 }
 
-// missingObject finds the object a reference warning is about.
-var missingObject = regexp.MustCompile(`(\w+) "([^"]*)" is not in this FGD`)
+// missingObjectRef finds the object a reference warning is about: the
+// leftmost match of (\w+) "([^"]*)" is not in this FGD in msg, written
+// out (TestMissingObjectRef holds it to that expression), as every
+// reference to an object the FGD lacks is one warning that passes here.
+func missingObjectRef(msg string) (kind, name string, ok bool) {
+	const tail = `" is not in this FGD`
+	isWord := func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+	}
+	// A match's start is that of the run of word characters before its
+	// ` "`; runs and their ` "` come in the same order, so the first ` "`
+	// that completes a match gives the leftmost one.
+	for from := 0; ; {
+		i := strings.Index(msg[from:], ` "`)
+		if i < 0 {
+			return "", "", false
+		}
+		end := from + i
+		start := end
+		for start > 0 && isWord(msg[start-1]) {
+			start--
+		}
+		if start < end {
+			rest := msg[end+2:]
+			if q := strings.IndexByte(rest, '"'); q >= 0 && strings.HasPrefix(rest[q:], tail) {
+				return msg[start:end], rest[:q], true
+			}
+		}
+		from = end + 1
+	}
+}
 
 // groupWarnings gives one warning per object that the FGD does not hold,
 // at its first reference, counting the others: a fabric whose switches all
 // name the installer's SwitchProfile gets one warning, not one per switch.
 // Other warnings stay one per finding.
 func groupWarnings(ws []refFinding) []Issue {
-	sort.SliceStable(ws, func(i, j int) bool {
-		a, b := ws[i].res, ws[j].res
-		if a.file != b.file {
-			return a.file < b.file
-		}
-		return a.line < b.line
+	slices.SortStableFunc(ws, func(x, y refFinding) int {
+		a, b := x.res, y.res
+		return cmp.Or(strings.Compare(a.file, b.file), cmp.Compare(a.line, b.line))
 	})
 	groups := map[string][]refFinding{}
 	var order []string
 	for i, w := range ws {
-		key := fmt.Sprint(i)
-		if m := missingObject.FindStringSubmatch(w.f.Message); m != nil {
-			key = m[1] + "/" + m[2]
+		key := strconv.Itoa(i)
+		if kind, name, ok := missingObjectRef(w.f.Message); ok {
+			key = kind + "/" + name
 		}
 		if _, seen := groups[key]; !seen {
 			order = append(order, key)

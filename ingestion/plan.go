@@ -512,7 +512,7 @@ func (b *builder) rejectConflicts() {
 
 func differ(cs []claim) bool {
 	for _, c := range cs[1:] {
-		if !bytes.Equal(c.res.content, cs[0].res.content) {
+		if !bytes.Equal(c.res.fingerprint(), cs[0].res.fingerprint()) {
 			return true
 		}
 	}
@@ -528,7 +528,7 @@ func markConflict(cs []claim) {
 				continue
 			}
 			loc := fmt.Sprintf("%s:%d", o.file.entry.path, o.res.line)
-			if !seen[loc] && !bytes.Equal(o.res.content, c.res.content) {
+			if !seen[loc] && !bytes.Equal(o.res.fingerprint(), c.res.fingerprint()) {
 				seen[loc] = true
 				others = append(others, loc)
 			}

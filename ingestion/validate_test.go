@@ -35,6 +35,35 @@ func TestValidateFilesLeanAsFull(t *testing.T) {
 		}
 		return strings.Replace(s, old, new, 1)
 	}
+	// A VPC as the second item of a List, and as a document of its own
+	// with the same content written otherwise (keys in another order,
+	// quoted, a comment, a server field that normalization drops).
+	listed := func(subnet string) string {
+		return `apiVersion: v1
+kind: List
+items:
+- apiVersion: vpc.githedgehog.com/v1beta1
+  kind: VPC
+  metadata: {name: other}
+  spec: {subnets: {default: {subnet: 10.0.60.0/24, vlan: 1060}}}
+- apiVersion: vpc.githedgehog.com/v1beta1
+  kind: VPC
+  metadata:
+    name: twice
+  spec:
+    subnets:
+      default:
+        subnet: ` + subnet + `
+        vlan: 1070
+`
+	}
+	const vpcDoc = `# the same VPC
+kind: VPC
+apiVersion: "vpc.githedgehog.com/v1beta1"
+metadata: {name: twice, namespace: default, resourceVersion: "7"}
+spec:
+  subnets: {default: {vlan: 1070, subnet: "10.0.70.0/24"}}
+`
 	tests := []struct {
 		name  string
 		files map[string][]byte
@@ -53,6 +82,12 @@ func TestValidateFilesLeanAsFull(t *testing.T) {
 			"a.yaml": []byte(copy0), "b.yaml": []byte(copy0)}},
 		{name: "switch IPs used twice", cfg: true, files: map[string][]byte{
 			"a.yaml": []byte(copy0), "b.yaml": []byte(strings.ReplaceAll(copy0, "-c00", "-c99"))}},
+		{name: "one resource as a List item and as a document, identical but written otherwise", files: map[string][]byte{
+			"list.yaml": []byte(listed("10.0.70.0/24")), "doc.yaml": []byte(vpcDoc)}},
+		{name: "one resource as a List item and as a document, different", files: map[string][]byte{
+			"list.yaml": []byte(listed("10.0.80.0/24")), "doc.yaml": []byte(vpcDoc)}},
+		{name: "one List item defined twice, differently", files: map[string][]byte{
+			"a.yaml": []byte(listed("10.0.70.0/24")), "b.yaml": []byte(listed("10.0.80.0/24"))}},
 		{name: "a broken document besides the rest", cfg: true, files: map[string][]byte{
 			"a.yaml": []byte(replaceOnce(copy0, "  connection: ", "  connection: [")), "b.yaml": []byte(copy1)}},
 	}

@@ -5,19 +5,51 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 )
 
-var rfc1123Subdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+// IsDNS1123Subdomain reports whether s matches
+// ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ (a
+// lowercase RFC 1123 subdomain, without its length limit): labels of
+// lowercase letters, digits and '-', separated by single dots, each
+// starting and ending with a letter or digit. It is that regular
+// expression written out (TestDNS1123 holds them equal): every name of
+// every document goes through it, twice.
+func IsDNS1123Subdomain(s string) bool {
+	for {
+		label, rest, more := strings.Cut(s, ".")
+		if !IsDNS1123Label(label) {
+			return false
+		}
+		if !more {
+			return true
+		}
+		s = rest
+	}
+}
+
+// IsDNS1123Label reports whether s matches ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$
+// (without the length limit).
+func IsDNS1123Label(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // metaRules checks META-1 and META-2 under the kind's own rule id (VPC-1,
 // CONN-1, …), as Hedgehog reports them. META-2 is a warning here: the FGD
 // layout supports namespaces, and the warning says what Hedgehog will do.
 func metaRules(o *Object, rule string) []Finding {
 	var fs []Finding
-	if !rfc1123Subdomain.MatchString(o.Name) {
+	if !IsDNS1123Subdomain(o.Name) {
 		fs = append(fs, Finding{Rule: rule, Path: []string{"metadata", "name"},
 			Message: fmt.Sprintf("name %q must be a lowercase RFC 1123 subdomain (META-1)", o.Name)})
 	}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Connection (wiring.githedgehog.com): CONN-1..CONN-16.
@@ -278,8 +279,23 @@ type connIndex struct {
 	// bySwitch, byServer: device → connections naming it (every type).
 	bySwitch, byServer map[string][]string
 	parsed             map[*Object]conn
-	// apiPorts caches switchAPIPorts per switch name, filled on first use.
-	apiPorts map[string]map[string]bool
+	// apiPorts caches switchAPIPorts per switch name, filled on first use
+	// by the rules running on several goroutines.
+	apiPortsMu sync.Mutex
+	apiPorts   map[string]map[string]bool
+}
+
+// switchAPIPorts is switchAPIPorts of switch sw with profile prof, cached
+// per switch name.
+func (ix *connIndex) switchAPIPorts(s *Set, name string, sw, prof *Object) map[string]bool {
+	ix.apiPortsMu.Lock()
+	defer ix.apiPortsMu.Unlock()
+	api, ok := ix.apiPorts[name]
+	if !ok {
+		api = switchAPIPorts(switchProfilePortsCached(s, prof), sw.Spec())
+		ix.apiPorts[name] = api
+	}
+	return api
 }
 
 func connectionIndex(s *Set) *connIndex {
@@ -375,11 +391,7 @@ func connectionCross(o *Object, s *Set, cfg *FabricConfig) []Finding {
 		if !ok {
 			continue // SW-10 reports the missing profile on the Switch; the port check needs it
 		}
-		api, ok := ix.apiPorts[name]
-		if !ok {
-			api = switchAPIPorts(switchProfilePortsCached(s, prof), sw.Spec())
-			ix.apiPorts[name] = api
-		}
+		api := ix.switchAPIPorts(s, name, sw, prof)
 		for _, ep := range c.endpoints {
 			if ep.device == name && ep.role == "switch" && !api[ep.port] {
 				fs = append(fs, Finding{Rule: "CONN-10", Path: ep.pathTo("port"),

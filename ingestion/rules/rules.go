@@ -7,6 +7,7 @@ package rules
 import (
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Severity says whether a finding rejects its document.
@@ -185,16 +186,26 @@ func sorted(fs []Finding) []Finding {
 // Set is every object of a fabric, indexed by kind and name, so that
 // references resolve through a map lookup rather than pairwise. Rules that
 // need other indexes (subnets per IPv4Namespace, ports per switch, …) build
-// them once through Index.
+// them once through Index. A Set is safe for concurrent use: the rules of
+// a fabric's objects run on several goroutines over one Set.
 type Set struct {
 	objects map[string]map[string]*Object // kind → name → object
-	indexes map[string]any
+
+	mu      sync.Mutex // guards indexes
+	indexes map[string]*setIndex
+}
+
+// setIndex is one index of a Set, built once by the first rule that needs
+// it; the others wait for it.
+type setIndex struct {
+	once sync.Once
+	v    any
 }
 
 // NewSet indexes objs. Objects of another namespace than default are indexed
 // under their name all the same: Hedgehog's references carry no namespace.
 func NewSet(objs []*Object) *Set {
-	s := &Set{objects: map[string]map[string]*Object{}, indexes: map[string]any{}}
+	s := &Set{objects: map[string]map[string]*Object{}, indexes: map[string]*setIndex{}}
 	for _, o := range objs {
 		m := s.objects[o.Kind]
 		if m == nil {
@@ -227,14 +238,18 @@ func (s *Set) All(kind string) []*Object {
 }
 
 // Index returns the index named key, building it with build on first use.
-// A Set is used by one goroutine at a time.
+// An index is read only once built: build must return a value that no
+// rule changes (or that guards its own changes).
 func Index[T any](s *Set, key string, build func(*Set) T) T {
-	if v, ok := s.indexes[key]; ok {
-		return v.(T)
+	s.mu.Lock()
+	ix, ok := s.indexes[key]
+	if !ok {
+		ix = &setIndex{}
+		s.indexes[key] = ix
 	}
-	v := build(s)
-	s.indexes[key] = v
-	return v
+	s.mu.Unlock()
+	ix.once.Do(func() { ix.v = build(s) })
+	return ix.v.(T)
 }
 
 // installerKinds are the kinds whose objects Hedgehog's installer creates, so

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Switch (wiring.githedgehog.com): SW-1..SW-20. SW-15..SW-19 are
@@ -176,14 +177,25 @@ func switchProfilePorts(prof map[string]any) []switchProfilePort {
 	return out
 }
 
+// profilePortsCache holds switchProfilePorts per SwitchProfile, filled as
+// the rules ask, on several goroutines.
+type profilePortsCache struct {
+	mu    sync.Mutex
+	ports map[*Object][]switchProfilePort
+}
+
 // switchProfilePortsCached returns switchProfilePorts of prof, computed
 // once per set.
 func switchProfilePortsCached(s *Set, prof *Object) []switchProfilePort {
-	cache := Index(s, "wiringProfilePorts", func(*Set) map[*Object][]switchProfilePort { return map[*Object][]switchProfilePort{} })
-	ports, ok := cache[prof]
+	cache := Index(s, "wiringProfilePorts", func(*Set) *profilePortsCache {
+		return &profilePortsCache{ports: map[*Object][]switchProfilePort{}}
+	})
+	cache.mu.Lock()
+	defer cache.mu.Unlock()
+	ports, ok := cache.ports[prof]
 	if !ok {
 		ports = switchProfilePorts(prof.Spec())
-		cache[prof] = ports
+		cache.ports[prof] = ports
 	}
 	return ports
 }
