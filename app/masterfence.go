@@ -50,7 +50,8 @@ type masterFence struct {
 	mu       sync.Mutex
 	next     *fenceRound // the round that has not started yet
 	running  bool        // a goroutine is running rounds
-	nodes    []string    // the Sentinel's master and replicas, not down
+	rounds   sync.WaitGroup
+	nodes    []string // what the Sentinels name, less what most hold down
 	nodesAt  time.Time
 	clients  map[string]*redis.Client
 	closed   bool
@@ -104,6 +105,7 @@ func (f *masterFence) Confirm(ctx context.Context, addr string) error {
 	r := f.next
 	if !f.running {
 		f.running = true
+		f.rounds.Add(1)
 		go f.runRounds()
 	}
 	f.mu.Unlock()
@@ -140,6 +142,7 @@ func forkedFrom(written string, masters map[string]lineage) error {
 // runRounds runs rounds while callers wait for one, then ends; the next
 // Confirm starts it again.
 func (f *masterFence) runRounds() {
+	defer f.rounds.Done()
 	for {
 		f.mu.Lock()
 		r := f.next
@@ -357,12 +360,16 @@ func refused(ctx context.Context, addr string) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
-// Close stops the fence and closes its connections.
+// Close stops the fence, waits for a round under way (its probes end at
+// once: their context is cancelled) and closes its connections.
 func (f *masterFence) Close() {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.closed = true
 	f.cancel()
+	f.mu.Unlock()
+	f.rounds.Wait()
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for _, sc := range f.sentinels {
 		_ = sc.Close()
 	}
