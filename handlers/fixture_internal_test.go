@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/hibiken/asynq"
@@ -92,29 +90,15 @@ func newFixtureWith(t *testing.T, rs *testredis.Server, change func(*WebhookHand
 	}))
 	t.Cleanup(f.server.Close)
 	f.inspector = asynq.NewInspectorFromRedisClient(rdb)
-	t.Cleanup(func() {
-		_ = f.inspector.DeleteQueue(f.queue, true)
-		logs := f.logs.String()
-		for _, s := range []string{testSecret, rotatedSecret, testAdminToken} {
-			if strings.Contains(logs, s) {
-				t.Errorf("a secret appears in the logs")
-			}
-		}
-	})
+	t.Cleanup(func() { _ = f.inspector.DeleteQueue(f.queue, true) })
+	webhooktest.NoSecretsInLogs(t, f.logs.String, testSecret, rotatedSecret, testAdminToken)
 	return f
 }
 
 // tasks returns the sync tasks waiting in the fixture's queue.
 func (f *fixture) tasks() []*asynq.TaskInfo {
 	f.t.Helper()
-	list, err := f.inspector.ListPendingTasks(f.queue, asynq.PageSize(1000))
-	if errors.Is(err, asynq.ErrQueueNotFound) {
-		return nil
-	}
-	if err != nil {
-		f.t.Fatalf("list tasks: %v", err)
-	}
-	return list
+	return webhooktest.PendingTasks(f.t, f.inspector, f.queue)
 }
 
 // send posts a delivery to the fixture's server, signed with testSecret

@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -103,28 +102,14 @@ func newFixture(t *testing.T, rs *testredis.Server) *fixture {
 	f.server = httptest.NewServer(openWebhook(t, rs, f.logs, map[string]string{config.VarLogLevel: "debug"}))
 	t.Cleanup(f.server.Close)
 	f.inspector = asynq.NewInspectorFromRedisClient(rdb)
-	t.Cleanup(func() {
-		logs := f.logs.String()
-		for _, s := range []string{testSecret, rotatedSecret, testAdminToken} {
-			if strings.Contains(logs, s) {
-				t.Errorf("a secret appears in the logs")
-			}
-		}
-	})
+	webhooktest.NoSecretsInLogs(t, f.logs.String, testSecret, rotatedSecret, testAdminToken)
 	return f
 }
 
 // tasks returns the sync tasks waiting in the fixture's queue.
 func (f *fixture) tasks() []*asynq.TaskInfo {
 	f.t.Helper()
-	list, err := f.inspector.ListPendingTasks(jobs.DefaultQueue, asynq.PageSize(1000))
-	if errors.Is(err, asynq.ErrQueueNotFound) {
-		return nil
-	}
-	if err != nil {
-		f.t.Fatalf("list tasks: %v", err)
-	}
-	return list
+	return webhooktest.PendingTasks(f.t, f.inspector, jobs.DefaultQueue)
 }
 
 func sign(secret string, body []byte) string { return webhooktest.Sign(secret, body) }

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
+	"github.com/hibiken/asynq"
 
 	"github.com/githedgehog/fgd-sync/internal/testredis"
 )
@@ -125,4 +127,31 @@ func MustJSON(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// PendingTasks lists the tasks waiting in queue; none when the queue does
+// not exist yet.
+func PendingTasks(t testing.TB, insp *asynq.Inspector, queue string) []*asynq.TaskInfo {
+	t.Helper()
+	list, err := insp.ListPendingTasks(queue, asynq.PageSize(1000))
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("list tasks: %v", err)
+	}
+	return list
+}
+
+// NoSecretsInLogs fails the test, once it ends, when any of secrets appears
+// in what logs returns then.
+func NoSecretsInLogs(t testing.TB, logs func() string, secrets ...string) {
+	t.Cleanup(func() {
+		out := logs()
+		for _, s := range secrets {
+			if strings.Contains(out, s) {
+				t.Errorf("a secret appears in the logs")
+			}
+		}
+	})
 }
