@@ -164,3 +164,15 @@ func pathOf(segments ...string) string {
 	}
 	return b.String()
 }
+
+// call sends one admin API request with the command's connection flags and
+// decodes the answer into a T.
+func call[T any](cmd *cobra.Command, e *env, cf *clientFlags, method, path string, body any) (T, error) {
+	var answer T
+	c, err := cf.client(e)
+	if err != nil {
+		return answer, err
+	}
+	err = c.do(cmd.Context(), method, path, body, &answer)
+	return answer, err
+}

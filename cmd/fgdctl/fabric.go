@@ -66,12 +66,8 @@ entry of the fabrics file (docs/contract.md), or from the flags.`,
 				f.Normalize() // the defaults, sent explicitly
 				body = f
 			}
-			c, err := cf.client(e)
+			created, err := call[adminapi.FabricCreated](cmd, e, cf, http.MethodPost, pathOf("fabrics"), body)
 			if err != nil {
-				return err
-			}
-			var created adminapi.FabricCreated
-			if err := c.do(cmd.Context(), http.MethodPost, pathOf("fabrics"), body, &created); err != nil {
 				return err
 			}
 			return out.print(e.stdout, created, func(w io.Writer) {
@@ -127,12 +123,8 @@ func newFabricListCommand(e *env, cf *clientFlags) *cobra.Command {
 		Short: "List the fabrics",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client(e)
+			list, err := call[adminapi.FabricList](cmd, e, cf, http.MethodGet, pathOf("fabrics"), nil)
 			if err != nil {
-				return err
-			}
-			var list adminapi.FabricList
-			if err := c.do(cmd.Context(), http.MethodGet, pathOf("fabrics"), nil, &list); err != nil {
 				return err
 			}
 			return out.print(e.stdout, list, func(w io.Writer) {
@@ -156,12 +148,8 @@ func newFabricGetCommand(e *env, cf *clientFlags) *cobra.Command {
 		Args:              exactArgs(1, "one fabric name"),
 		ValidArgsFunction: cf.completeFabricNames(e),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.client(e)
+			f, err := call[fabrics.Fabric](cmd, e, cf, http.MethodGet, pathOf("fabrics", args[0]), nil)
 			if err != nil {
-				return err
-			}
-			var f fabrics.Fabric
-			if err := c.do(cmd.Context(), http.MethodGet, pathOf("fabrics", args[0]), nil, &f); err != nil {
 				return err
 			}
 			return out.print(e.stdout, f, func(w io.Writer) {
@@ -185,12 +173,8 @@ touched.`,
 		Args:              exactArgs(1, "one fabric name"),
 		ValidArgsFunction: cf.completeFabricNames(e),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.client(e)
+			deleted, err := call[adminapi.FabricDeleted](cmd, e, cf, http.MethodDelete, pathOf("fabrics", args[0]), nil)
 			if err != nil {
-				return err
-			}
-			var deleted adminapi.FabricDeleted
-			if err := c.do(cmd.Context(), http.MethodDelete, pathOf("fabrics", args[0]), nil, &deleted); err != nil {
 				return err
 			}
 			return out.print(e.stdout, deleted, func(w io.Writer) {

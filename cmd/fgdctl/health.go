@@ -20,12 +20,8 @@ func newHealthCommand(e *env) *cobra.Command {
 		Short: "Show Redis, the queue backlog and the workers seen",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client(e)
+			h, err := call[adminapi.Health](cmd, e, &cf, http.MethodGet, pathOf("health"), nil)
 			if err != nil {
-				return err
-			}
-			var h adminapi.Health
-			if err := c.do(cmd.Context(), http.MethodGet, pathOf("health"), nil, &h); err != nil {
 				return err
 			}
 			return out.print(e.stdout, h, func(w io.Writer) {

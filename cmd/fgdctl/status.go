@@ -22,12 +22,8 @@ func newStatusCommand(e *env) *cobra.Command {
 to stderr as file:line: FGD_xxxx. A sync still in the queue shows state queued.`,
 		Args: exactArgs(1, "one sync id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.client(e)
+			rec, err := call[syncrecord.Record](cmd, e, &cf, http.MethodGet, pathOf("syncs", args[0]), nil)
 			if err != nil {
-				return err
-			}
-			var rec syncrecord.Record
-			if err := c.do(cmd.Context(), http.MethodGet, pathOf("syncs", args[0]), nil, &rec); err != nil {
 				return err
 			}
 			return printRecord(e, out, &rec)

@@ -27,12 +27,8 @@ func newSyncsCommand(e *env) *cobra.Command {
 			if limit < 1 || limit > 100 {
 				return usageErrorf("--limit takes 1 to 100, not %d", limit)
 			}
-			c, err := cf.client(e)
+			list, err := call[adminapi.SyncList](cmd, e, &cf, http.MethodGet, pathOf("fabrics", args[0], "syncs")+"?limit="+strconv.Itoa(limit), nil)
 			if err != nil {
-				return err
-			}
-			var list adminapi.SyncList
-			if err := c.do(cmd.Context(), http.MethodGet, pathOf("fabrics", args[0], "syncs")+"?limit="+strconv.Itoa(limit), nil, &list); err != nil {
 				return err
 			}
 			return out.print(e.stdout, list, func(w io.Writer) {

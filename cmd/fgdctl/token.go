@@ -60,12 +60,8 @@ start syncs there; admin may do everything, and its scope is always '*'.`,
 			if cmd.Flags().Changed("expires-in") {
 				req.ExpiresIn = expires.String()
 			}
-			c, err := cf.client(e)
+			created, err := call[adminapi.CreatedToken](cmd, e, cf, http.MethodPost, pathOf("tokens"), req)
 			if err != nil {
-				return err
-			}
-			var created adminapi.CreatedToken
-			if err := c.do(cmd.Context(), http.MethodPost, pathOf("tokens"), req, &created); err != nil {
 				return err
 			}
 			if out != outputTable {
@@ -100,12 +96,8 @@ func newTokenListCommand(e *env, cf *clientFlags) *cobra.Command {
 		Short: "List the tokens: names, roles, scopes, expiry, last use (never a secret)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client(e)
+			list, err := call[adminapi.TokenList](cmd, e, cf, http.MethodGet, pathOf("tokens"), nil)
 			if err != nil {
-				return err
-			}
-			var list adminapi.TokenList
-			if err := c.do(cmd.Context(), http.MethodGet, pathOf("tokens"), nil, &list); err != nil {
 				return err
 			}
 			return out.print(e.stdout, list, func(w io.Writer) {
@@ -137,12 +129,8 @@ func newTokenRmCommand(e *env, cf *clientFlags) *cobra.Command {
 		Args:              exactArgs(1, "one token name"),
 		ValidArgsFunction: cf.completeTokenNames(e),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.client(e)
+			revoked, err := call[adminapi.TokenRevoked](cmd, e, cf, http.MethodDelete, pathOf("tokens", args[0]), nil)
 			if err != nil {
-				return err
-			}
-			var revoked adminapi.TokenRevoked
-			if err := c.do(cmd.Context(), http.MethodDelete, pathOf("tokens", args[0]), nil, &revoked); err != nil {
 				return err
 			}
 			return out.print(e.stdout, revoked, func(w io.Writer) {
